@@ -1,0 +1,71 @@
+# shopmesh — run `make help` for the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PROTOS := $(shell find protos -name '*.proto')
+GEN_STAMP := gen/.stamp
+BUF := tools/node_modules/.bin/buf
+
+.PHONY: help
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/python tools/protogen.py
+	@# Re-register the project now that gen/python/shopmesh exists.
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@
+
+$(GEN_STAMP): $(STAMP) $(PROTOS) tools/protogen.py
+	$(BIN)/python tools/protogen.py
+	touch $@
+
+.PHONY: venv
+venv: $(STAMP) ## Create .venv with pinned dependencies (needs only python3.11)
+
+.PHONY: protos
+protos: $(GEN_STAMP) ## Generate Python stubs, .pyi typing and gen/descriptors.binpb from protos/
+
+$(BUF): tools/package.json
+	cd tools && npm install --no-audit --no-fund --silent
+	touch $@
+
+.PHONY: buf-lint
+buf-lint: $(GEN_STAMP) $(BUF) ## buf lint on the protoc-built image (googleapis excluded)
+	$(BUF) lint gen/descriptors.binpb --exclude-path google
+
+.PHONY: lint
+lint: $(GEN_STAMP) ## ruff and mypy --strict
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+.PHONY: test
+test: $(GEN_STAMP) ## Create the environment and run every test (lint included)
+	$(MAKE) --no-print-directory lint
+	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory buf-lint; \
+	else echo "npm not found: skipping buf lint (CI runs it)"; fi
+	$(BIN)/python -m pytest
+
+.PHONY: run
+run: $(GEN_STAMP) ## Create the environment and run the local mesh until Ctrl-C
+	$(BIN)/python -m services.mesh run
+
+.PHONY: bench-runtime
+bench-runtime: $(GEN_STAMP) ## Benchmark: full runtime vs a bare grpc.aio server (GetProduct)
+	$(BIN)/python -m tools.bench_runtime
+
+.PHONY: clean
+clean: ## Remove generated code, build output and local data
+	rm -rf gen build data .mypy_cache .ruff_cache .pytest_cache
+
+.PHONY: distclean
+distclean: clean ## Also remove .venv and node tools
+	rm -rf $(VENV) tools/node_modules

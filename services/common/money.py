@@ -1,0 +1,40 @@
+"""Money as integer minor units, so no step ever rounds through a binary float."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DEFAULT_CURRENCY = "USD"
+
+
+@dataclass(frozen=True, order=True)
+class Money:
+    """An amount in the minor unit of ``currency`` (cents for USD)."""
+
+    amount_minor: int
+    currency: str = DEFAULT_CURRENCY
+
+    def __add__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(self.amount_minor + other.amount_minor, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(self.amount_minor - other.amount_minor, self.currency)
+
+    def times(self, quantity: int) -> Money:
+        return Money(self.amount_minor * quantity, self.currency)
+
+    def percent(self, basis_points: int) -> Money:
+        """``basis_points``/10000 of this amount, rounded half away from zero."""
+        numerator = self.amount_minor * basis_points
+        sign = -1 if numerator < 0 else 1
+        return Money(sign * ((abs(numerator) + 5000) // 10000), self.currency)
+
+    @classmethod
+    def zero(cls, currency: str = DEFAULT_CURRENCY) -> Money:
+        return cls(0, currency)
+
+    def _same_currency(self, other: Money) -> None:
+        if other.currency != self.currency:
+            raise ValueError(f"currency mismatch: {self.currency} vs {other.currency}")

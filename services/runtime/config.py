@@ -1,0 +1,139 @@
+"""Typed runtime configuration, one frozen object per process.
+
+``runtime_config_from_env`` is called from a service's ``__main__`` with ``os.environ``;
+nothing deeper reads the environment. Missing or malformed values fail by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from services.manifest import Manifest
+
+ENV_PREFIX = "SHOPMESH_"
+
+DEFAULT_DRAIN_DELAY_S = 5.0
+"""Time between health turning NOT_SERVING and the listener closing: long enough for
+Service Connect/Lattice to stop routing new requests here."""
+DEFAULT_GRACE_S = 10.0
+"""How long in-flight RPCs get to finish once the server stops accepting."""
+DEFAULT_DEADLINE_S = 10.0
+"""Deadline applied to a unary call whose caller sent none (and to background calls)."""
+DEFAULT_DEADLINE_MARGIN_S = 0.05
+"""Kept back from the caller's remaining time so we can still answer before it expires."""
+DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing or malformed; the message names it."""
+
+
+@dataclass(frozen=True)
+class TracingConfig:
+    """OpenTelemetry export, from the standard OTEL_* variables."""
+
+    exporter: str = "none"  # "none" | "console" | "otlp"
+    service_name: str = ""
+    otlp_endpoint: str = ""
+
+
+@dataclass(frozen=True)
+class RuntimeConfig:
+    """Everything the shared runtime needs to serve one service."""
+
+    service_name: str
+    host: str = "0.0.0.0"  # noqa: S104 - containers must listen on their ENI
+    grpc_port: int = 0
+    health_port: int = 0
+    drain_delay_s: float = DEFAULT_DRAIN_DELAY_S
+    grace_s: float = DEFAULT_GRACE_S
+    default_deadline_s: float = DEFAULT_DEADLINE_S
+    deadline_margin_s: float = DEFAULT_DEADLINE_MARGIN_S
+    max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
+    access_log: bool = True
+    log_level: str = "INFO"
+    data_dir: Path = Path("data")
+    dependencies: Mapping[str, str] = field(default_factory=dict)
+    """Dependency name → target ("pricing:50052" on AWS, "127.0.0.1:50052" locally)."""
+    tracing: TracingConfig = TracingConfig()
+
+
+def _get(env: Mapping[str, str], name: str, default: str) -> str:
+    return env.get(ENV_PREFIX + name, default)
+
+
+def _number(env: Mapping[str, str], name: str, default: float, *, minimum: float = 0.0) -> float:
+    raw = _get(env, name, str(default))
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{ENV_PREFIX}{name} must be a number, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{ENV_PREFIX}{name} must be >= {minimum}, got {value}")
+    return value
+
+
+def _port(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = _get(env, name, str(default))
+    if not raw.isdigit() or int(raw) > 65535:
+        raise ConfigError(f"{ENV_PREFIX}{name} must be a TCP port (0-65535), got {raw!r}")
+    return int(raw)
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = _get(env, name, "1" if default else "0").strip().lower()
+    if raw not in {"1", "0", "true", "false", "yes", "no"}:
+        raise ConfigError(f"{ENV_PREFIX}{name} must be a boolean, got {raw!r}")
+    return raw in {"1", "true", "yes"}
+
+
+def dependency_env_name(dependency: str) -> str:
+    """The variable that overrides a dependency's address, e.g. SHOPMESH_PRICING_ADDR."""
+    return f"{ENV_PREFIX}{dependency.upper().replace('-', '_')}_ADDR"
+
+
+def tracing_from_env(env: Mapping[str, str], service_name: str) -> TracingConfig:
+    """Reads the standard OpenTelemetry variables (tracing is off unless asked for)."""
+    if env.get("OTEL_SDK_DISABLED", "false").lower() == "true":
+        return TracingConfig(service_name=service_name)
+    exporter = env.get("OTEL_TRACES_EXPORTER", "none").strip().lower()
+    if exporter not in {"none", "console", "otlp"}:
+        raise ConfigError(f"OTEL_TRACES_EXPORTER must be none, console or otlp, got {exporter!r}")
+    return TracingConfig(
+        exporter=exporter,
+        service_name=env.get("OTEL_SERVICE_NAME", service_name),
+        otlp_endpoint=env.get("OTEL_EXPORTER_OTLP_ENDPOINT", ""),
+    )
+
+
+def runtime_config_from_env(manifest: Manifest, name: str, env: Mapping[str, str]) -> RuntimeConfig:
+    """Builds the runtime config of service ``name`` from environment-style variables.
+
+    Ports default to the manifest's; dependency addresses default to the Service Connect
+    alias form ``<name>:<port>``, which resolves inside an ECS Service Connect namespace.
+    """
+    spec = manifest.service(name)
+    dependencies = {}
+    for dep in spec.depends_on:
+        default = f"{dep}:{manifest.service(dep).grpc_port}"
+        dependencies[dep] = env.get(dependency_env_name(dep), default)
+    return RuntimeConfig(
+        service_name=spec.name,
+        host=_get(env, "HOST", "0.0.0.0"),  # noqa: S104 - see RuntimeConfig.host
+        grpc_port=_port(env, "GRPC_PORT", spec.grpc_port),
+        health_port=_port(env, "HEALTH_PORT", spec.health_port),
+        drain_delay_s=_number(env, "DRAIN_DELAY_S", DEFAULT_DRAIN_DELAY_S),
+        grace_s=_number(env, "GRACE_S", DEFAULT_GRACE_S),
+        default_deadline_s=_number(env, "DEFAULT_DEADLINE_S", DEFAULT_DEADLINE_S, minimum=0.001),
+        deadline_margin_s=_number(env, "DEADLINE_MARGIN_S", DEFAULT_DEADLINE_MARGIN_S),
+        max_message_bytes=int(
+            _number(env, "MAX_MESSAGE_BYTES", DEFAULT_MAX_MESSAGE_BYTES, minimum=1024)
+        ),
+        access_log=_flag(env, "ACCESS_LOG", True),
+        log_level=_get(env, "LOG_LEVEL", "INFO").upper(),
+        data_dir=Path(_get(env, "DATA_DIR", "data")),
+        dependencies=dependencies,
+        tracing=tracing_from_env(env, spec.name),
+    )

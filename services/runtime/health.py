@@ -1,0 +1,158 @@
+"""grpc.health.v1 with real status: SERVING only while not draining and while every
+hard dependency answers its own health check.
+
+Our own servicer (rather than grpc_health's) so that draining can end Watch streams
+before ``server.stop(grace)``: otherwise every watcher would hold the server for the
+whole grace period.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Iterable, Mapping
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+ServingStatus = health_pb2.HealthCheckResponse.ServingStatus
+SERVING = health_pb2.HealthCheckResponse.SERVING
+NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+SERVICE_UNKNOWN = health_pb2.HealthCheckResponse.SERVICE_UNKNOWN
+HEALTH_SERVICE_NAME: str = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
+
+_log = logging.getLogger("shopmesh.health")
+
+
+class HealthState:
+    """The serving status of this process, from draining and dependency health."""
+
+    def __init__(self, services: Iterable[str], hard_dependencies: Iterable[str] = ()) -> None:
+        self._services = ("", *services)
+        self._down = set(hard_dependencies)  # unknown until first seen healthy
+        self._draining = False
+        self._changed = asyncio.Condition()
+        self._version = 0
+
+    @property
+    def status(self) -> ServingStatus:
+        serving = not self._draining and not self._down
+        return SERVING if serving else NOT_SERVING
+
+    @property
+    def draining(self) -> bool:
+        return self._draining
+
+    def knows(self, service: str) -> bool:
+        return service in self._services
+
+    @property
+    def unhealthy_dependencies(self) -> frozenset[str]:
+        return frozenset(self._down)
+
+    async def set_dependency(self, name: str, healthy: bool) -> None:
+        before = self.status
+        (self._down.discard if healthy else self._down.add)(name)
+        if self.status != before:
+            _log.info("health changed", extra={"status": self.status_name, "dependency": name})
+        await self._notify()
+
+    async def drain(self) -> None:
+        """Permanently NOT_SERVING; watchers see it, then their streams end."""
+        self._draining = True
+        await self._notify()
+
+    @property
+    def status_name(self) -> str:
+        return health_pb2.HealthCheckResponse.ServingStatus.Name(self.status)
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._version += 1
+            self._changed.notify_all()
+
+    async def changes(self) -> AsyncIterator[ServingStatus]:
+        """The current status, then every change, until draining is over."""
+        last: ServingStatus | None = None
+        while True:
+            async with self._changed:
+                status = self.status
+                if status != last:
+                    last = status
+                    yield status
+                if self._draining:
+                    return
+                await self._changed.wait()
+
+
+class HealthServicer(health_pb2_grpc.HealthServicer):
+    """Check and Watch per the gRPC health checking protocol."""
+
+    def __init__(self, state: HealthState) -> None:
+        self._state = state
+
+    async def Check(  # noqa: N802 - gRPC method name
+        self, request: health_pb2.HealthCheckRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> health_pb2.HealthCheckResponse:
+        if not self._state.knows(request.service):
+            await context.abort(grpc.StatusCode.NOT_FOUND, f"unknown service {request.service!r}")
+        return health_pb2.HealthCheckResponse(status=self._state.status)
+
+    async def Watch(  # noqa: N802 - gRPC method name
+        self, request: health_pb2.HealthCheckRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> AsyncIterator[health_pb2.HealthCheckResponse]:
+        if not self._state.knows(request.service):
+            # Per the protocol: answer SERVICE_UNKNOWN and keep the stream open, since
+            # the service may be registered later; ours never is, so wait for drain.
+            yield health_pb2.HealthCheckResponse(status=SERVICE_UNKNOWN)
+            async for _ in self._state.changes():
+                pass
+            return
+        async for status in self._state.changes():
+            yield health_pb2.HealthCheckResponse(status=status)
+
+
+class DependencyMonitor:
+    """Watches each hard dependency's health over its channel and reports to the state.
+
+    A broken Watch stream counts as NOT_SERVING until it can be re-established, so a
+    dependency that is down marks this service NOT_SERVING within one retry interval.
+    """
+
+    def __init__(
+        self,
+        state: HealthState,
+        channels: Mapping[str, grpc.aio.Channel],
+        retry_interval_s: float = 1.0,
+    ) -> None:
+        self._state = state
+        self._channels = channels
+        self._retry_interval_s = retry_interval_s
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def start(self) -> None:
+        for name, channel in self._channels.items():
+            task = asyncio.create_task(self._watch(name, channel), name=f"health-watch-{name}")
+            self._tasks.append(task)
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+
+    async def _watch(self, name: str, channel: grpc.aio.Channel) -> None:
+        stub = health_pb2_grpc.HealthStub(channel)  # type: ignore[no-untyped-call]
+        while True:
+            try:
+                call = stub.Watch(health_pb2.HealthCheckRequest(service=""))
+                async for reply in call:
+                    await self._state.set_dependency(name, reply.status == SERVING)
+            except grpc.aio.AioRpcError as exc:
+                _log.debug(
+                    "dependency watch failed",
+                    extra={"dependency": name, "grpc_code": exc.code().name},
+                )
+            await self._state.set_dependency(name, False)
+            await asyncio.sleep(self._retry_interval_s)
