@@ -89,6 +89,17 @@ def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
     return raw in {"1", "true", "yes"}
 
 
+def product_count_from_env(env: Mapping[str, str]) -> int:
+    """SHOPMESH_PRODUCT_COUNT: how many seeded products the shop sells (catalog, pricing
+    and inventory must agree, so it is one shared setting)."""
+    from services.common.seed import DEFAULT_PRODUCT_COUNT, MAX_PRODUCT_COUNT
+
+    raw = _get(env, "PRODUCT_COUNT", str(DEFAULT_PRODUCT_COUNT))
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PRODUCT_COUNT:
+        raise ConfigError(f"{ENV_PREFIX}PRODUCT_COUNT must be 1..{MAX_PRODUCT_COUNT}, got {raw!r}")
+    return int(raw)
+
+
 def dependency_env_name(dependency: str) -> str:
     """The variable that overrides a dependency's address, e.g. SHOPMESH_PRICING_ADDR."""
     return f"{ENV_PREFIX}{dependency.upper().replace('-', '_')}_ADDR"

@@ -11,16 +11,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+import sys
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 import grpc
 from grpc_health.v1 import health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from services.manifest import ManifestError, load_manifest
 from services.runtime.channels import Channels, open_channel
-from services.runtime.config import RuntimeConfig
+from services.runtime.config import ConfigError, RuntimeConfig, runtime_config_from_env
 from services.runtime.health import (
     HEALTH_SERVICE_NAME,
     DependencyMonitor,
@@ -211,6 +213,22 @@ async def serve(config: RuntimeConfig, build: BuildParts, tracing: Tracing) -> N
     await stop.wait()
     _log.info("signal received")
     await host.stop()
+
+
+def service_main(
+    name: str, env: Mapping[str, str], build_from_env: Callable[[Mapping[str, str]], BuildParts]
+) -> NoReturn:
+    """The body of a service's ``__main__``: config from ``env``, then serve until signalled.
+
+    A bad setting exits with status 2 and one line naming it, never a traceback.
+    """
+    try:
+        config = runtime_config_from_env(load_manifest(), name, env)
+        build = build_from_env(env)
+    except (ConfigError, ManifestError) as exc:
+        print(f"{name}: configuration error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    sys.exit(run_service(config, build))
 
 
 def run_service(config: RuntimeConfig, build: BuildParts) -> int:

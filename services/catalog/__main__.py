@@ -1,0 +1,10 @@
+"""python -m services.catalog — the only place the catalog reads its environment."""
+
+import os
+
+from services.catalog.app import build
+from services.runtime.config import product_count_from_env
+from services.runtime.server import service_main
+
+if __name__ == "__main__":
+    service_main("catalog", os.environ, lambda env: build(product_count_from_env(env)))

@@ -1,0 +1,24 @@
+"""Wiring: the catalog's parts for the shared service host."""
+
+from __future__ import annotations
+
+from shopmesh.catalog.v1 import catalog_pb2_grpc
+
+from services.catalog.domain import Catalog
+from services.catalog.servicer import SERVICE_NAME, CatalogServicer
+from services.runtime.channels import Channels
+from services.runtime.server import BuildParts, Registration, ServiceParts
+
+
+def build(product_count: int) -> BuildParts:
+    def parts(channels: Channels) -> ServiceParts:
+        servicer = CatalogServicer(Catalog.seeded(product_count))
+        return ServiceParts(
+            registrations=[
+                Registration(
+                    servicer, catalog_pb2_grpc.add_CatalogServiceServicer_to_server, SERVICE_NAME
+                )
+            ]
+        )
+
+    return parts

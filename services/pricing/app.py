@@ -1,0 +1,19 @@
+"""Wiring: the pricing service's parts for the shared service host."""
+
+from __future__ import annotations
+
+from shopmesh.pricing.v1 import pricing_pb2_grpc
+
+from services.pricing.domain import Pricer
+from services.pricing.servicer import SERVICE_NAME, PricingServicer
+from services.runtime.channels import Channels
+from services.runtime.server import BuildParts, Registration, ServiceParts
+
+
+def build(product_count: int) -> BuildParts:
+    def parts(channels: Channels) -> ServiceParts:
+        servicer = PricingServicer(Pricer.seeded(product_count))
+        add = pricing_pb2_grpc.add_PricingServiceServicer_to_server
+        return ServiceParts(registrations=[Registration(servicer, add, SERVICE_NAME)])
+
+    return parts

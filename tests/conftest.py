@@ -1,0 +1,34 @@
+"""Shared test fixtures: real servers on 127.0.0.1 port 0, never mocks of the transport."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import replace
+
+from services.runtime.config import RuntimeConfig
+from services.runtime.server import BuildParts, ServiceHost
+
+TEST_RUNTIME = RuntimeConfig(
+    service_name="test",
+    host="127.0.0.1",
+    grpc_port=0,
+    health_port=0,
+    drain_delay_s=0.0,
+    grace_s=1.0,
+    default_deadline_s=2.0,
+    access_log=False,
+)
+
+
+@asynccontextmanager
+async def running_host(
+    build: BuildParts, config: RuntimeConfig = TEST_RUNTIME, **overrides: object
+) -> AsyncIterator[ServiceHost]:
+    """Starts a ServiceHost on free ports and drains it afterwards."""
+    host = ServiceHost(replace(config, **overrides), build)  # type: ignore[arg-type]
+    await host.start()
+    try:
+        yield host
+    finally:
+        await host.stop(grace_s=0.5, drain_delay_s=0.0)

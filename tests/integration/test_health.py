@@ -1,0 +1,121 @@
+"""grpc.health.v1 conformance (F48), /healthz, draining and dependency health (E42)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from services.runtime.channels import Channels
+from services.runtime.server import Registration, ServiceHost, ServiceParts
+from tests.conftest import running_host
+
+FAKE_SERVICE = "shopmesh.test.v1.FakeService"
+Status = health_pb2.HealthCheckResponse
+
+
+def _build(hard_dependencies: tuple[str, ...] = ()) -> Any:
+    def build(channels: Channels) -> ServiceParts:
+        registration = Registration(object(), lambda servicer, server: None, FAKE_SERVICE)
+        return ServiceParts(registrations=[registration], hard_dependencies=hard_dependencies)
+
+    return build
+
+
+async def _healthz(port: int) -> tuple[int, bytes]:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n")
+    async with asyncio.timeout(5):
+        response = await reader.read()
+    writer.close()
+    head, _, body = response.partition(b"\r\n\r\n")
+    return int(head.split(b" ")[1]), body
+
+
+@pytest.fixture
+async def host() -> AsyncIterator[ServiceHost]:
+    async with running_host(_build()) as running:
+        yield running
+
+
+async def test_check_reports_serving_for_server_and_each_service(host: ServiceHost) -> None:
+    """Check("") and Check(<service>) answer SERVING; an unknown service is NOT_FOUND."""
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{host.grpc_port}") as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        for service in ("", FAKE_SERVICE):
+            reply = await stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=5)
+            assert reply.status == Status.SERVING
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await stub.Check(health_pb2.HealthCheckRequest(service="nope.v1.X"), timeout=5)
+        assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+async def test_watch_streams_transition_to_not_serving_on_drain() -> None:
+    """Watch sends SERVING, then NOT_SERVING when draining starts, then ends the stream."""
+    async with running_host(_build()) as host:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{host.grpc_port}") as channel:
+            stub = health_pb2_grpc.HealthStub(channel)
+            call = stub.Watch(health_pb2.HealthCheckRequest(service=""), timeout=10)
+            first = await asyncio.wait_for(call.read(), 5)
+            assert first.status == Status.SERVING
+            await host.health.drain()
+            second = await asyncio.wait_for(call.read(), 5)
+            assert second.status == Status.NOT_SERVING
+            assert await asyncio.wait_for(call.read(), 5) is grpc.aio.EOF
+
+
+async def test_watch_unknown_service_answers_service_unknown(host: ServiceHost) -> None:
+    """Watch on an unregistered service yields SERVICE_UNKNOWN instead of failing."""
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{host.grpc_port}") as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        call = stub.Watch(health_pb2.HealthCheckRequest(service="nope.v1.X"), timeout=5)
+        reply = await asyncio.wait_for(call.read(), 5)
+        assert reply.status == Status.SERVICE_UNKNOWN
+        call.cancel()
+
+
+async def test_healthz_follows_grpc_health(host: ServiceHost) -> None:
+    """/healthz answers 200 while SERVING and 503 once draining."""
+    status, body = await _healthz(host.health_port)
+    assert status == 200 and b'"SERVING"' in body
+    await host.health.drain()
+    status, body = await _healthz(host.health_port)
+    assert status == 503 and b'"NOT_SERVING"' in body
+
+
+async def test_healthz_rejects_other_paths_and_garbage(host: ServiceHost) -> None:
+    """Unknown paths get 404 and a malformed request line 400, never a crash."""
+    for request, expected in (
+        (b"GET /nope HTTP/1.1\r\n\r\n", b"404"),
+        (b"POST /healthz HTTP/1.1\r\n\r\n", b"405"),
+        (b"\x00\xff garbage\r\n\r\n", b"400"),
+    ):
+        reader, writer = await asyncio.open_connection("127.0.0.1", host.health_port)
+        writer.write(request)
+        async with asyncio.timeout(5):
+            response = await reader.read()
+        writer.close()
+        assert response.split(b" ")[1] == expected
+
+
+async def test_hard_dependency_down_means_not_serving_until_it_is_up() -> None:
+    """E42: NOT_SERVING while a hard dependency is unreachable; SERVING once it is up."""
+    async with running_host(_build()) as dependency:
+        port = dependency.grpc_port
+    # The dependency is gone; its port is free again. Point the dependent at it.
+    dependent_build = _build(hard_dependencies=("dep",))
+    async with running_host(dependent_build, dependencies={"dep": f"127.0.0.1:{port}"}) as host:
+        await asyncio.sleep(0.3)
+        assert host.health.status == Status.NOT_SERVING
+        assert host.health.unhealthy_dependencies == {"dep"}
+        async with running_host(_build(), grpc_port=port):
+            async with asyncio.timeout(10):
+                while host.health.status != Status.SERVING:
+                    await asyncio.sleep(0.05)
+        async with asyncio.timeout(10):
+            while host.health.status != Status.NOT_SERVING:
+                await asyncio.sleep(0.05)

@@ -1,0 +1,149 @@
+"""The server boundary: error mapping, deadlines and streams, on a real grpc.aio server."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import grpc
+import pytest
+from google.rpc import error_details_pb2, status_pb2
+from shopmesh.catalog.v1 import catalog_pb2, catalog_pb2_grpc
+
+from services.common.errors import FieldViolation, InvalidArgument, NotFound
+from services.runtime import error_mapping
+from services.runtime.channels import Channels
+from services.runtime.deadlines import current_scope
+from services.runtime.server import Registration, ServiceParts
+from tests.conftest import running_host
+
+CATALOG = catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name
+
+
+class MisbehavingCatalog(catalog_pb2_grpc.CatalogServiceServicer):
+    """A catalog whose answers are chosen by the SKU asked for."""
+
+    def __init__(self) -> None:
+        self.started = 0
+        self.seen_deadline: float | None = None
+
+    async def GetProduct(  # noqa: N802
+        self, request: catalog_pb2.GetProductRequest, context: Any
+    ) -> catalog_pb2.GetProductResponse:
+        self.started += 1
+        scope = current_scope()
+        self.seen_deadline = scope.deadline if scope else None
+        if request.sku == "missing":
+            raise NotFound(
+                message="no product missing",
+                reason="PRODUCT_NOT_FOUND",
+                resource_type="product",
+                resource_name="missing",
+            )
+        if request.sku == "bad":
+            raise InvalidArgument.of(FieldViolation("sku", "must look like SKU-00001"))
+        if request.sku == "boom":
+            raise RuntimeError("secret internals")
+        if request.sku == "slow":
+            await asyncio.sleep(30)
+        return catalog_pb2.GetProductResponse(product=catalog_pb2.Product(sku=request.sku))
+
+    async def ListProducts(  # noqa: N802
+        self, request: catalog_pb2.ListProductsRequest, context: Any
+    ) -> AsyncIterator[catalog_pb2.ListProductsResponse]:
+        for index in range(3):
+            yield catalog_pb2.ListProductsResponse(product=catalog_pb2.Product(sku=f"S{index}"))
+        raise ValueError("exploded mid-stream")
+
+
+def _build(servicer: MisbehavingCatalog) -> Any:
+    def build(channels: Channels) -> ServiceParts:
+        registration = Registration(
+            servicer, catalog_pb2_grpc.add_CatalogServiceServicer_to_server, CATALOG
+        )
+        return ServiceParts(registrations=[registration])
+
+    return build
+
+
+def _details(error: grpc.aio.AioRpcError) -> status_pb2.Status:
+    for key, value in error.trailing_metadata() or ():
+        if key == error_mapping.STATUS_DETAILS_KEY:
+            return status_pb2.Status.FromString(value)
+    raise AssertionError("no grpc-status-details-bin trailer")
+
+
+@pytest.fixture
+async def catalog() -> AsyncIterator[tuple[catalog_pb2_grpc.CatalogServiceStub, MisbehavingCatalog]]:
+    servicer = MisbehavingCatalog()
+    async with running_host(_build(servicer)) as host:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{host.grpc_port}") as channel:
+            yield catalog_pb2_grpc.CatalogServiceStub(channel), servicer
+
+
+async def test_domain_not_found_maps_to_not_found_with_details(catalog: Any) -> None:
+    """A NotFound domain error arrives as NOT_FOUND with ErrorInfo and ResourceInfo."""
+    stub, _ = catalog
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await stub.GetProduct(catalog_pb2.GetProductRequest(sku="missing"), timeout=5)
+    assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+    assert caught.value.details() == "no product missing"
+    status = _details(caught.value)
+    info, resource = error_details_pb2.ErrorInfo(), error_details_pb2.ResourceInfo()
+    assert status.details[0].Unpack(info) and info.reason == "PRODUCT_NOT_FOUND"
+    assert status.details[1].Unpack(resource) and resource.resource_name == "missing"
+
+
+async def test_invalid_argument_names_the_field_in_bad_request(catalog: Any) -> None:
+    """An InvalidArgument carries a BadRequest detail naming the offending field."""
+    stub, _ = catalog
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await stub.GetProduct(catalog_pb2.GetProductRequest(sku="bad"), timeout=5)
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    rebuilt = error_mapping.error_from_rpc(caught.value)
+    assert isinstance(rebuilt, InvalidArgument)
+    assert [v.field for v in rebuilt.violations] == ["sku"]
+
+
+async def test_unexpected_exception_becomes_internal_with_opaque_id(catalog: Any) -> None:
+    """A bug surfaces as INTERNAL with an error id and no trace of the exception text."""
+    stub, _ = catalog
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await stub.GetProduct(catalog_pb2.GetProductRequest(sku="boom"), timeout=5)
+    assert caught.value.code() == grpc.StatusCode.INTERNAL
+    message = caught.value.details() or ""
+    assert "secret internals" not in message and "Traceback" not in message
+    assert "error id" in message
+
+
+async def test_exception_mid_stream_is_internal_not_unknown(catalog: Any) -> None:
+    """E39: messages sent before a mid-stream failure arrive, then INTERNAL (not UNKNOWN)."""
+    stub, _ = catalog
+    received: list[str] = []
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        async for reply in stub.ListProducts(catalog_pb2.ListProductsRequest(), timeout=5):
+            received.append(reply.product.sku)
+    assert received == ["S0", "S1", "S2"]
+    assert caught.value.code() == grpc.StatusCode.INTERNAL
+    assert "exploded" not in (caught.value.details() or "")
+
+
+async def test_default_deadline_applies_when_caller_sends_none(catalog: Any) -> None:
+    """A unary call without a deadline is cut off at the default with DEADLINE_EXCEEDED."""
+    stub, _ = catalog
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await asyncio.wait_for(stub.GetProduct(catalog_pb2.GetProductRequest(sku="slow")), 10)
+    assert caught.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    assert 1.5 < loop.time() - started < 5  # TEST_RUNTIME.default_deadline_s is 2 s
+
+
+async def test_caller_deadline_is_visible_to_the_handler(catalog: Any) -> None:
+    """D31: the handler's call scope holds the caller's deadline for outbound calls."""
+    stub, servicer = catalog
+    loop_now = asyncio.get_running_loop().time()
+    await stub.GetProduct(catalog_pb2.GetProductRequest(sku="SKU-1"), timeout=3)
+    assert servicer.seen_deadline is not None
+    assert servicer.seen_deadline - loop_now < 3.1
