@@ -2,8 +2,8 @@
 
 import os
 
-from services.runtime.config import product_count_from_env
 from services.pricing.app import build
+from services.runtime.config import product_count_from_env
 from services.runtime.server import service_main
 
 if __name__ == "__main__":

@@ -54,7 +54,6 @@ class RuntimeConfig:
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
     access_log: bool = True
     log_level: str = "INFO"
-    data_dir: Path = Path("data")
     dependencies: Mapping[str, str] = field(default_factory=dict)
     """Dependency name → target ("pricing:50052" on AWS, "127.0.0.1:50052" locally)."""
     tracing: TracingConfig = TracingConfig()
@@ -98,6 +97,11 @@ def product_count_from_env(env: Mapping[str, str]) -> int:
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_PRODUCT_COUNT:
         raise ConfigError(f"{ENV_PREFIX}PRODUCT_COUNT must be 1..{MAX_PRODUCT_COUNT}, got {raw!r}")
     return int(raw)
+
+
+def data_dir_from_env(env: Mapping[str, str]) -> Path:
+    """SHOPMESH_DATA_DIR: where stateful services keep their SQLite files."""
+    return Path(_get(env, "DATA_DIR", "data"))
 
 
 def dependency_env_name(dependency: str) -> str:
@@ -144,7 +148,6 @@ def runtime_config_from_env(manifest: Manifest, name: str, env: Mapping[str, str
         ),
         access_log=_flag(env, "ACCESS_LOG", True),
         log_level=_get(env, "LOG_LEVEL", "INFO").upper(),
-        data_dir=Path(_get(env, "DATA_DIR", "data")),
         dependencies=dependencies,
         tracing=tracing_from_env(env, spec.name),
     )

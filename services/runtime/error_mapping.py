@@ -9,9 +9,11 @@ domain code never sees grpc types.
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import ParamSpec, TypeVar
 
 import grpc
 from google.protobuf import any_pb2, duration_pb2
@@ -28,6 +30,9 @@ ERROR_DOMAIN = "shopmesh.dev"
 STATUS_DETAILS_KEY = "grpc-status-details-bin"
 
 _log = logging.getLogger("shopmesh.errors")
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 CODE_BY_KIND: dict[str, grpc.StatusCode] = {
     "invalid_argument": grpc.StatusCode.INVALID_ARGUMENT,
@@ -131,6 +136,21 @@ def error_from_rpc(error: grpc.aio.AioRpcError) -> DomainError:
         if key == STATUS_DETAILS_KEY and isinstance(value, bytes):
             details = status_pb2.Status.FromString(value).details
     return _error(error.code(), error.details() or error.code().name, details)
+
+
+def translate_rpc_errors(
+    function: Callable[P, Awaitable[T]],
+) -> Callable[P, Awaitable[T]]:
+    """Decorates a client adapter method so downstream failures arrive as DomainErrors."""
+
+    @functools.wraps(function)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return await function(*args, **kwargs)
+        except grpc.aio.AioRpcError as error:
+            raise error_from_rpc(error) from None
+
+    return wrapper
 
 
 def _error(code: grpc.StatusCode, message: str, details: Sequence[any_pb2.Any]) -> DomainError:
