@@ -12,8 +12,8 @@ from __future__ import annotations
 import functools
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
-from typing import ParamSpec, TypeVar
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any, ParamSpec, TypeVar
 
 import grpc
 from google.protobuf import any_pb2, duration_pb2
@@ -139,8 +139,8 @@ def error_from_rpc(error: grpc.aio.AioRpcError) -> DomainError:
 
 
 def translate_rpc_errors(
-    function: Callable[P, Awaitable[T]],
-) -> Callable[P, Awaitable[T]]:
+    function: Callable[P, Coroutine[Any, Any, T]],
+) -> Callable[P, Coroutine[Any, Any, T]]:
     """Decorates a client adapter method so downstream failures arrive as DomainErrors."""
 
     @functools.wraps(function)

@@ -45,7 +45,7 @@ async def host() -> AsyncIterator[ServiceHost]:
 async def test_check_reports_serving_for_server_and_each_service(host: ServiceHost) -> None:
     """Check("") and Check(<service>) answer SERVING; an unknown service is NOT_FOUND."""
     async with grpc.aio.insecure_channel(f"127.0.0.1:{host.grpc_port}") as channel:
-        stub = health_pb2_grpc.HealthStub(channel)
+        stub = health_pb2_grpc.HealthStub(channel)  # type: ignore[no-untyped-call]
         for service in ("", FAKE_SERVICE):
             reply = await stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=5)
             assert reply.status == Status.SERVING
@@ -56,22 +56,24 @@ async def test_check_reports_serving_for_server_and_each_service(host: ServiceHo
 
 async def test_watch_streams_transition_to_not_serving_on_drain() -> None:
     """Watch sends SERVING, then NOT_SERVING when draining starts, then ends the stream."""
-    async with running_host(_build()) as host:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{host.grpc_port}") as channel:
-            stub = health_pb2_grpc.HealthStub(channel)
-            call = stub.Watch(health_pb2.HealthCheckRequest(service=""), timeout=10)
-            first = await asyncio.wait_for(call.read(), 5)
-            assert first.status == Status.SERVING
-            await host.health.drain()
-            second = await asyncio.wait_for(call.read(), 5)
-            assert second.status == Status.NOT_SERVING
-            assert await asyncio.wait_for(call.read(), 5) is grpc.aio.EOF
+    async with (
+        running_host(_build()) as host,
+        grpc.aio.insecure_channel(f"127.0.0.1:{host.grpc_port}") as channel,
+    ):
+        stub = health_pb2_grpc.HealthStub(channel)  # type: ignore[no-untyped-call]
+        call = stub.Watch(health_pb2.HealthCheckRequest(service=""), timeout=10)
+        first = await asyncio.wait_for(call.read(), 5)
+        assert first.status == Status.SERVING
+        await host.health.drain()
+        second = await asyncio.wait_for(call.read(), 5)
+        assert second.status == Status.NOT_SERVING
+        assert await asyncio.wait_for(call.read(), 5) is grpc.aio.EOF
 
 
 async def test_watch_unknown_service_answers_service_unknown(host: ServiceHost) -> None:
     """Watch on an unregistered service yields SERVICE_UNKNOWN instead of failing."""
     async with grpc.aio.insecure_channel(f"127.0.0.1:{host.grpc_port}") as channel:
-        stub = health_pb2_grpc.HealthStub(channel)
+        stub = health_pb2_grpc.HealthStub(channel)  # type: ignore[no-untyped-call]
         call = stub.Watch(health_pb2.HealthCheckRequest(service="nope.v1.X"), timeout=5)
         reply = await asyncio.wait_for(call.read(), 5)
         assert reply.status == Status.SERVICE_UNKNOWN
@@ -81,10 +83,12 @@ async def test_watch_unknown_service_answers_service_unknown(host: ServiceHost) 
 async def test_healthz_follows_grpc_health(host: ServiceHost) -> None:
     """/healthz answers 200 while SERVING and 503 once draining."""
     status, body = await _healthz(host.health_port)
-    assert status == 200 and b'"SERVING"' in body
+    assert status == 200
+    assert b'"SERVING"' in body
     await host.health.drain()
     status, body = await _healthz(host.health_port)
-    assert status == 503 and b'"NOT_SERVING"' in body
+    assert status == 503
+    assert b'"NOT_SERVING"' in body
 
 
 async def test_healthz_rejects_other_paths_and_garbage(host: ServiceHost) -> None:
@@ -113,9 +117,13 @@ async def test_hard_dependency_down_means_not_serving_until_it_is_up() -> None:
         assert host.health.status == Status.NOT_SERVING
         assert host.health.unhealthy_dependencies == {"dep"}
         async with running_host(_build(), grpc_port=port):
-            async with asyncio.timeout(10):
-                while host.health.status != Status.SERVING:
-                    await asyncio.sleep(0.05)
-        async with asyncio.timeout(10):
-            while host.health.status != Status.NOT_SERVING:
-                await asyncio.sleep(0.05)
+            await _until(host, Status.SERVING)
+        await _until(host, Status.NOT_SERVING)
+
+
+async def _until(host: ServiceHost, wanted: int) -> None:
+    """Waits (bounded) for the host's health to become ``wanted``, following its changes."""
+    async with asyncio.timeout(10):
+        async for status in host.health.changes():
+            if status == wanted:
+                return

@@ -56,6 +56,11 @@ class MisbehavingCatalog(catalog_pb2_grpc.CatalogServiceServicer):
             yield catalog_pb2.ListProductsResponse(product=catalog_pb2.Product(sku=f"S{index}"))
         raise ValueError("exploded mid-stream")
 
+    async def BatchGetProducts(  # noqa: N802
+        self, request: catalog_pb2.BatchGetProductsRequest, context: Any
+    ) -> catalog_pb2.BatchGetProductsResponse:
+        raise NotImplementedError
+
 
 def _build(servicer: MisbehavingCatalog) -> Any:
     def build(channels: Channels) -> ServiceParts:
@@ -69,17 +74,21 @@ def _build(servicer: MisbehavingCatalog) -> Any:
 
 def _details(error: grpc.aio.AioRpcError) -> status_pb2.Status:
     for key, value in error.trailing_metadata() or ():
-        if key == error_mapping.STATUS_DETAILS_KEY:
+        if key == error_mapping.STATUS_DETAILS_KEY and isinstance(value, bytes):
             return status_pb2.Status.FromString(value)
     raise AssertionError("no grpc-status-details-bin trailer")
 
 
 @pytest.fixture
-async def catalog() -> AsyncIterator[tuple[catalog_pb2_grpc.CatalogServiceStub, MisbehavingCatalog]]:
+async def catalog() -> AsyncIterator[
+    tuple[catalog_pb2_grpc.CatalogServiceStub, MisbehavingCatalog]
+]:
     servicer = MisbehavingCatalog()
-    async with running_host(_build(servicer)) as host:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{host.grpc_port}") as channel:
-            yield catalog_pb2_grpc.CatalogServiceStub(channel), servicer
+    async with (
+        running_host(_build(servicer)) as host,
+        grpc.aio.insecure_channel(f"127.0.0.1:{host.grpc_port}") as channel,
+    ):
+        yield catalog_pb2_grpc.CatalogServiceStub(channel), servicer
 
 
 async def test_domain_not_found_maps_to_not_found_with_details(catalog: Any) -> None:
@@ -91,8 +100,10 @@ async def test_domain_not_found_maps_to_not_found_with_details(catalog: Any) -> 
     assert caught.value.details() == "no product missing"
     status = _details(caught.value)
     info, resource = error_details_pb2.ErrorInfo(), error_details_pb2.ResourceInfo()
-    assert status.details[0].Unpack(info) and info.reason == "PRODUCT_NOT_FOUND"
-    assert status.details[1].Unpack(resource) and resource.resource_name == "missing"
+    assert status.details[0].Unpack(info)
+    assert info.reason == "PRODUCT_NOT_FOUND"
+    assert status.details[1].Unpack(resource)
+    assert resource.resource_name == "missing"
 
 
 async def test_invalid_argument_names_the_field_in_bad_request(catalog: Any) -> None:
@@ -113,7 +124,8 @@ async def test_unexpected_exception_becomes_internal_with_opaque_id(catalog: Any
         await stub.GetProduct(catalog_pb2.GetProductRequest(sku="boom"), timeout=5)
     assert caught.value.code() == grpc.StatusCode.INTERNAL
     message = caught.value.details() or ""
-    assert "secret internals" not in message and "Traceback" not in message
+    assert "secret internals" not in message
+    assert "Traceback" not in message
     assert "error id" in message
 
 
@@ -121,9 +133,13 @@ async def test_exception_mid_stream_is_internal_not_unknown(catalog: Any) -> Non
     """E39: messages sent before a mid-stream failure arrive, then INTERNAL (not UNKNOWN)."""
     stub, _ = catalog
     received: list[str] = []
-    with pytest.raises(grpc.aio.AioRpcError) as caught:
+
+    async def consume() -> None:
         async for reply in stub.ListProducts(catalog_pb2.ListProductsRequest(), timeout=5):
             received.append(reply.product.sku)
+
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await consume()
     assert received == ["S0", "S1", "S2"]
     assert caught.value.code() == grpc.StatusCode.INTERNAL
     assert "exploded" not in (caught.value.details() or "")

@@ -1,0 +1,120 @@
+"""The orders service's dependencies over gRPC: one adapter per port.
+
+These are where the mesh is chatty or not: per order, one BatchGetProducts call, one
+QuoteStream and one ReserveStream (bidirectional: every line in, every answer out, on a
+single HTTP/2 stream) and one Charge — four calls for any number of lines. Downstream
+statuses come back as DomainErrors through ``translate_rpc_errors``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import grpc
+from shopmesh.catalog.v1 import catalog_pb2, catalog_pb2_grpc
+from shopmesh.inventory.v1 import inventory_pb2, inventory_pb2_grpc
+from shopmesh.payments.v1 import payments_pb2, payments_pb2_grpc
+from shopmesh.pricing.v1 import pricing_pb2, pricing_pb2_grpc
+
+from services.common.errors import Internal
+from services.common.money import Money
+from services.orders.domain import LineItem
+from services.orders.ports import (
+    PricedLine,
+    ProductInfo,
+    ReservationOutcome,
+    ReservationRequest,
+)
+from services.runtime.convert import money_from_pb, money_to_pb
+from services.runtime.error_mapping import error_from_status, translate_rpc_errors
+
+
+def _unexpected(what: str) -> Internal:
+    return Internal(message=f"downstream protocol error: {what}", reason="BAD_DOWNSTREAM_REPLY")
+
+
+class GrpcCatalog:
+    def __init__(self, channel: grpc.aio.Channel) -> None:
+        self._stub = catalog_pb2_grpc.CatalogServiceStub(channel)
+
+    @translate_rpc_errors
+    async def get_products(self, skus: Sequence[str]) -> Mapping[str, ProductInfo]:
+        reply = await self._stub.BatchGetProducts(catalog_pb2.BatchGetProductsRequest(skus=skus))
+        return {p.sku: ProductInfo(p.sku, p.name, p.active) for p in reply.products}
+
+
+class GrpcPricing:
+    def __init__(self, channel: grpc.aio.Channel) -> None:
+        self._stub = pricing_pb2_grpc.PricingServiceStub(channel)
+
+    @translate_rpc_errors
+    async def quote(
+        self, items: Sequence[LineItem], region: str, promo_code: str
+    ) -> Sequence[PricedLine]:
+        requests = [
+            pricing_pb2.QuoteStreamRequest(
+                line_id=str(index),
+                item=pricing_pb2.QuoteItem(sku=item.sku, quantity=item.quantity),
+                region=region,
+                promo_code=promo_code,
+            )
+            for index, item in enumerate(items)
+        ]
+        lines: list[PricedLine] = []
+        async for reply in self._stub.QuoteStream(iter(requests)):
+            if reply.WhichOneof("result") == "error":
+                raise error_from_status(reply.error)
+            quote = reply.quote
+            lines.append(PricedLine(quote.sku, quote.quantity, money_from_pb(quote.total, "total")))
+        if len(lines) != len(items):
+            raise _unexpected(f"{len(lines)} quotes for {len(items)} lines")
+        return lines
+
+
+class GrpcInventory:
+    def __init__(self, channel: grpc.aio.Channel) -> None:
+        self._stub = inventory_pb2_grpc.InventoryServiceStub(channel)
+
+    @translate_rpc_errors
+    async def reserve(self, requests: Sequence[ReservationRequest]) -> Sequence[ReservationOutcome]:
+        messages = [
+            inventory_pb2.ReserveStreamRequest(
+                reservation_key=r.reservation_key, sku=r.sku, quantity=r.quantity
+            )
+            for r in requests
+        ]
+        outcomes: list[ReservationOutcome] = []
+        async for reply in self._stub.ReserveStream(iter(messages)):
+            failed = reply.WhichOneof("result") == "error"
+            error = error_from_status(reply.error) if failed else None
+            outcomes.append(ReservationOutcome(reply.reservation_key, error))
+        if [o.reservation_key for o in outcomes] != [r.reservation_key for r in requests]:
+            raise _unexpected("reservation replies do not match the requests")
+        return outcomes
+
+    @translate_rpc_errors
+    async def release(self, reservation_key: str) -> None:
+        await self._stub.Release(inventory_pb2.ReleaseRequest(reservation_key=reservation_key))
+
+
+class GrpcPayments:
+    def __init__(self, channel: grpc.aio.Channel) -> None:
+        self._stub = payments_pb2_grpc.PaymentsServiceStub(channel)
+
+    @translate_rpc_errors
+    async def charge(
+        self, idempotency_key: str, amount: Money, payment_token: str, reference: str
+    ) -> str:
+        reply = await self._stub.Charge(
+            payments_pb2.ChargeRequest(
+                idempotency_key=idempotency_key,
+                amount=money_to_pb(amount),
+                payment_token=payment_token,
+                reference=reference,
+            )
+        )
+        return str(reply.charge.charge_id)
+
+    @translate_rpc_errors
+    async def refund(self, charge_id: str, reason: str) -> None:
+        await self._stub.Refund(payments_pb2.RefundRequest(charge_id=charge_id, reason=reason))

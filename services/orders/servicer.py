@@ -1,0 +1,104 @@
+"""OrdersService over gRPC: protobuf ↔ orders domain."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from shopmesh.orders.v1 import orders_pb2, orders_pb2_grpc
+
+from services.orders.domain import (
+    LineItem,
+    Order,
+    OrderEvent,
+    OrderEventType,
+    OrderState,
+    PlaceOrder,
+)
+from services.orders.service import OrderService
+from services.runtime.convert import money_to_pb, timestamp_to_pb
+
+SERVICE_NAME: str = orders_pb2.DESCRIPTOR.services_by_name["OrdersService"].full_name
+
+_STATES = {state: orders_pb2.OrderState.Value(f"ORDER_STATE_{state.name}") for state in OrderState}
+_EVENT_TYPES = {
+    kind: orders_pb2.OrderEventType.Value(f"ORDER_EVENT_TYPE_{kind.name}")
+    for kind in OrderEventType
+}
+
+
+def order_to_pb(order: Order) -> orders_pb2.Order:
+    message = orders_pb2.Order(
+        order_id=order.order_id,
+        customer_id=order.customer_id,
+        state=_STATES[order.state],
+        lines=[
+            orders_pb2.OrderLine(
+                sku=line.sku,
+                name=line.name,
+                quantity=line.quantity,
+                total=money_to_pb(line.total),
+                reservation_key=line.reservation_key,
+            )
+            for line in order.lines
+        ],
+        total=money_to_pb(order.total),
+        charge_id=order.charge_id,
+        create_time=timestamp_to_pb(order.create_time),
+        update_time=timestamp_to_pb(order.update_time),
+    )
+    if order.failure is not None:
+        message.failure.CopyFrom(
+            orders_pb2.OrderFailure(
+                step=order.failure.step, reason=order.failure.reason, message=order.failure.message
+            )
+        )
+    return message
+
+
+def event_to_pb(event: OrderEvent) -> orders_pb2.OrderEvent:
+    return orders_pb2.OrderEvent(
+        sequence=event.sequence,
+        order_id=event.order_id,
+        type=_EVENT_TYPES[event.type],
+        detail=event.detail,
+        create_time=timestamp_to_pb(event.create_time),
+    )
+
+
+class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
+    def __init__(self, orders: OrderService) -> None:
+        self._orders = orders
+
+    async def PlaceOrder(  # noqa: N802 - gRPC method name
+        self, request: orders_pb2.PlaceOrderRequest, context: Any
+    ) -> orders_pb2.PlaceOrderResponse:
+        command = PlaceOrder(
+            idempotency_key=request.idempotency_key,
+            customer_id=request.customer_id,
+            items=tuple(LineItem(item.sku, item.quantity) for item in request.items),
+            region=request.region,
+            promo_code=request.promo_code,
+            payment_token=request.payment_token,
+        )
+        order = await self._orders.place_order(command)
+        return orders_pb2.PlaceOrderResponse(order=order_to_pb(order))
+
+    async def GetOrder(  # noqa: N802
+        self, request: orders_pb2.GetOrderRequest, context: Any
+    ) -> orders_pb2.GetOrderResponse:
+        return orders_pb2.GetOrderResponse(
+            order=order_to_pb(self._orders.get_order(request.order_id))
+        )
+
+    async def CancelOrder(  # noqa: N802
+        self, request: orders_pb2.CancelOrderRequest, context: Any
+    ) -> orders_pb2.CancelOrderResponse:
+        order = await self._orders.cancel_order(request.order_id, request.reason)
+        return orders_pb2.CancelOrderResponse(order=order_to_pb(order))
+
+    async def WatchOrders(  # noqa: N802
+        self, request: orders_pb2.WatchOrdersRequest, context: Any
+    ) -> AsyncIterator[orders_pb2.WatchOrdersResponse]:
+        async for event in self._orders.watch(request.after_sequence, request.order_id):
+            yield orders_pb2.WatchOrdersResponse(event=event_to_pb(event))
