@@ -50,13 +50,8 @@ CLIENT_OPTIONS: tuple[tuple[str, Any], ...] = (
 )
 
 
-class DeadlineClientInterceptor(
-    grpc.aio.UnaryUnaryClientInterceptor,
-    grpc.aio.UnaryStreamClientInterceptor,
-    grpc.aio.StreamUnaryClientInterceptor,
-    grpc.aio.StreamStreamClientInterceptor,
-):
-    """Every outbound call gets a deadline and the inbound call's request ids (D31)."""
+class _CallScopeDetails:
+    """Gives every outbound call a deadline and the inbound call's request ids (D31)."""
 
     def __init__(self, default_deadline_s: float, margin_s: float) -> None:
         self._default_deadline_s = default_deadline_s
@@ -79,21 +74,40 @@ class DeadlineClientInterceptor(
             wait_for_ready=details.wait_for_ready,
         )
 
+
+# grpc.aio files each interceptor under the first of the four kinds it is an instance
+# of (an if/elif chain), so one class per kind: a class deriving from all four would
+# silently apply to unary-unary calls only.
+class _UnaryUnary(_CallScopeDetails, grpc.aio.UnaryUnaryClientInterceptor):
     async def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
         return await continuation(self._details(details), request)
 
+
+class _UnaryStream(_CallScopeDetails, grpc.aio.UnaryStreamClientInterceptor):
     async def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
         return await continuation(self._details(details), request)
 
+
+class _StreamUnary(_CallScopeDetails, grpc.aio.StreamUnaryClientInterceptor):
     async def intercept_stream_unary(
         self, continuation: Any, details: Any, request_iterator: Any
     ) -> Any:
         return await continuation(self._details(details), request_iterator)
 
+
+class _StreamStream(_CallScopeDetails, grpc.aio.StreamStreamClientInterceptor):
     async def intercept_stream_stream(
         self, continuation: Any, details: Any, request_iterator: Any
     ) -> Any:
         return await continuation(self._details(details), request_iterator)
+
+
+def deadline_interceptors(
+    default_deadline_s: float, margin_s: float
+) -> list[grpc.aio.ClientInterceptor]:
+    """The interceptors that give calls of every shape their deadline and request ids."""
+    kinds = (_UnaryUnary, _UnaryStream, _StreamUnary, _StreamStream)
+    return [kind(default_deadline_s, margin_s) for kind in kinds]
 
 
 def open_channel(
@@ -110,7 +124,7 @@ def open_channel(
         ("grpc.max_send_message_length", max_message_bytes),
         ("grpc.max_receive_message_length", max_message_bytes),
     )
-    interceptors = [*extra_interceptors, DeadlineClientInterceptor(default_deadline_s, margin_s)]
+    interceptors = [*extra_interceptors, *deadline_interceptors(default_deadline_s, margin_s)]
     return grpc.aio.insecure_channel(target, options=options, interceptors=interceptors)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -15,7 +15,7 @@ from services.payments.app import build as build_payments
 from services.payments.config import PaymentsConfig
 from services.payments.domain import FailurePolicy
 from services.pricing.app import build as build_pricing
-from services.runtime.server import ServiceHost
+from services.runtime.server import BuildParts, ServiceHost
 from tests.conftest import TEST_RUNTIME, running_host
 
 PRODUCT_COUNT = 300
@@ -35,8 +35,12 @@ async def running_mesh(
     data_dir: Path,
     failures: FailurePolicy | None = None,
     default_deadline_s: float = TEST_RUNTIME.default_deadline_s,
+    replace_with: Mapping[str, BuildParts] | None = None,
 ) -> AsyncIterator[Mesh]:
-    """Starts catalog, pricing, inventory, payments, then orders wired to them."""
+    """Starts catalog, pricing, inventory, payments, then orders wired to them.
+
+    ``replace_with`` swaps a dependency of orders for a test double (a slow pricing, say).
+    """
     runtime = replace(TEST_RUNTIME, default_deadline_s=default_deadline_s)
     async with AsyncExitStack() as stack:
         hosts: dict[str, ServiceHost] = {}
@@ -48,6 +52,7 @@ async def running_mesh(
                 PaymentsConfig(data_dir / "payments.sqlite3", failures or FailurePolicy())
             ),
         }
+        leaves.update(replace_with or {})
         for name, build in leaves.items():
             config = replace(runtime, service_name=name)
             hosts[name] = await stack.enter_async_context(running_host(build, config))
