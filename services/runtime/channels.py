@@ -19,7 +19,14 @@ from services.runtime.interceptors import OPERATION_ID_KEY, REQUEST_ID_KEY
 # D34: retry only UNAVAILABLE (the request never reached a handler, or the server is
 # draining), at most 3 attempts, with jitter and a token bucket against retry storms.
 # grpc-core never retries a stream once a response message has arrived (D35).
+#
+# Client-side health checking (round_robin + healthCheckConfig): each subchannel keeps a
+# health Watch open and a replica that turns NOT_SERVING (draining) stops getting new
+# calls at once, so a rolling restart fails nothing. Behind Service Connect the target is
+# the local Envoy, which does the same for its upstreams; the config is harmless there.
 SERVICE_CONFIG: dict[str, Any] = {
+    "loadBalancingConfig": [{"round_robin": {}}],
+    "healthCheckConfig": {"serviceName": ""},
     "methodConfig": [
         {
             "name": [{}],
