@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 DEFAULT_CURRENCY = "USD"
@@ -22,6 +23,9 @@ class Money:
         self._same_currency(other)
         return Money(self.amount_minor - other.amount_minor, self.currency)
 
+    def __neg__(self) -> Money:
+        return Money(-self.amount_minor, self.currency)
+
     def times(self, quantity: int) -> Money:
         return Money(self.amount_minor * quantity, self.currency)
 
@@ -34,6 +38,11 @@ class Money:
     @classmethod
     def zero(cls, currency: str = DEFAULT_CURRENCY) -> Money:
         return cls(0, currency)
+
+    @classmethod
+    def sum_of(cls, amounts: Iterable[Money], currency: str = DEFAULT_CURRENCY) -> Money:
+        """The sum of ``amounts``, which must all be in ``currency``; zero when empty."""
+        return sum(amounts, cls.zero(currency))
 
     def _same_currency(self, other: Money) -> None:
         if other.currency != self.currency:

@@ -11,7 +11,8 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from services.common.errors import FieldViolation, InvalidArgument
+from services.common.errors import FieldViolation
+from services.common.validation import raise_violations
 
 SKU_PATTERN = re.compile(r"^SKU-\d{5}$")
 """A well-formed SKU, for example "SKU-00042"."""
@@ -72,9 +73,7 @@ def sku_violation(value: str, field: str) -> FieldViolation | None:
 
 def validate_sku(value: str, field: str) -> None:
     """Raises InvalidArgument naming ``field`` unless ``value`` is a well-formed SKU."""
-    violation = sku_violation(value, field)
-    if violation is not None:
-        raise InvalidArgument.of(violation)
+    raise_violations([sku_violation(value, field)])
 
 
 def _product(number: int) -> SeedProduct:

@@ -1,0 +1,295 @@
+"""The order saga: lookup, quote, reserve, charge, confirm; compensated newest first.
+
+Every step ends with one transaction that records its outcome, its event and the next
+step together. Effects that must be undone on failure (reservations, the charge) go to
+the saga log; reservations are logged as in doubt *before* the call, so a call that
+raised, or a process that died mid-call, still gets them released. Compensation calls
+are idempotent downstream, so repeating one after a crash is harmless; forward steps are
+never repeated.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
+from typing import NoReturn
+
+from services.common.clock import Clock
+from services.common.errors import (
+    Aborted,
+    DomainError,
+    FailedPrecondition,
+    Internal,
+    NotFound,
+)
+from services.orders.domain import (
+    Order,
+    OrderEventType,
+    OrderState,
+    PlaceOrder,
+    SagaStep,
+    charge_key,
+    reservation_key,
+)
+from services.orders.ports import (
+    CatalogPort,
+    InventoryPort,
+    PaymentsPort,
+    PricingPort,
+    ReservationRequest,
+)
+from services.orders.saga_log import Effect, EffectKind, EffectState, SagaRecord, SagaStatus
+from services.orders.store import OrderStore
+
+logger = logging.getLogger(__name__)
+
+Step = Callable[[str, PlaceOrder], Awaitable[None]]
+
+
+class OrderSaga:
+    """Runs, compensates and finishes the sagas of one store's orders."""
+
+    def __init__(
+        self,
+        store: OrderStore,
+        catalog: CatalogPort,
+        pricing: PricingPort,
+        inventory: InventoryPort,
+        payments: PaymentsPort,
+        clock: Clock,
+    ) -> None:
+        self._store = store
+        self._catalog = catalog
+        self._pricing = pricing
+        self._inventory = inventory
+        self._payments = payments
+        self._clock = clock
+
+    async def run(self, order_id: str, command: PlaceOrder) -> None:
+        """Runs the forward steps of a created order, through to CONFIRMED.
+
+        On failure it undoes every logged effect, marks the order FAILED and raises the
+        original error: a DomainError as a copy with metadata "order_id", anything else as
+        it is. If an undo call fails, the order stays PENDING (saga COMPENSATING) for
+        ``settle`` to finish later, and the original error is raised all the same.
+        """
+        steps: tuple[tuple[SagaStep, Step], ...] = (
+            (SagaStep.LOOKUP, self._lookup),
+            (SagaStep.QUOTE, self._quote),
+            (SagaStep.RESERVE, self._reserve),
+            (SagaStep.CHARGE, self._charge),
+            (SagaStep.CONFIRM, self._confirm),
+        )
+        for step, forward in steps:
+            try:
+                await forward(order_id, command)
+            except Exception as exc:
+                await self._fail(order_id, step, exc)
+
+    def start_cancellation(self, order_id: str, reason: str) -> None:
+        """Logs the cancellation of a confirmed order, unless one is already under way."""
+        with self._store.transaction() as records:
+            saga = records.saga.get(order_id)
+            if saga is not None and saga.status is SagaStatus.DONE:
+                records.saga.cancel(order_id, reason)
+
+    async def settle(self, order_id: str) -> bool:
+        """Finishes an unfinished saga by compensation alone; False if it was finished.
+
+        A saga found RUNNING was interrupted (its process died mid-step): it fails with
+        SAGA_INTERRUPTED. Raises what an undo call raises; the log keeps what was undone.
+        """
+        saga = self._saga(order_id)
+        if saga.status is SagaStatus.DONE:
+            return False
+        if saga.status is SagaStatus.RUNNING:
+            with self._store.transaction() as records:
+                records.saga.fail(order_id, _interrupted(order_id, saga.step))
+            saga = self._saga(order_id)
+        await self._compensate(saga)
+        now = self._clock()
+        with self._store.transaction() as records:
+            if saga.status is SagaStatus.CANCELLING:
+                records.set_state(order_id, OrderState.CANCELLED, now)
+                records.append_event(order_id, OrderEventType.CANCELLED, now, saga.cancel_reason)
+            else:
+                failure = saga.failure
+                records.set_state(order_id, OrderState.FAILED, now, failure)
+                detail = failure.message if failure else ""
+                records.append_event(order_id, OrderEventType.FAILED, now, detail)
+            records.saga.finish(order_id)
+        return True
+
+    async def try_settle(self, order_id: str) -> bool:
+        """``settle``, logging rather than raising a failed undo; True if it finished."""
+        try:
+            return await self.settle(order_id)
+        except Exception:
+            logger.warning("order %s: compensation failed, will retry", order_id, exc_info=True)
+            return False
+
+    async def _fail(self, order_id: str, step: SagaStep, exc: Exception) -> NoReturn:
+        error = _reported(exc, order_id, step)
+        with self._store.transaction() as records:
+            records.saga.fail(order_id, error)
+        await self.try_settle(order_id)
+        if isinstance(exc, DomainError):
+            raise error from exc
+        raise exc
+
+    async def _compensate(self, saga: SagaRecord) -> None:
+        if saga.status is SagaStatus.CANCELLING:
+            reason = saga.cancel_reason or "order cancelled"
+        else:
+            reason = f"order failed: {saga.error.reason if saga.error else 'unknown'}"
+        with self._store.transaction(write=False) as records:
+            effects = records.saga.to_undo(saga.order_id)
+        for effect in effects:
+            undone = await self._undo(effect, reason)
+            now = self._clock()
+            with self._store.transaction() as records:
+                records.saga.mark_compensated(effect.effect_id)
+                if undone and effect.kind is EffectKind.CHARGE:
+                    records.append_event(saga.order_id, OrderEventType.REFUNDED, now, effect.target)
+                elif undone:
+                    records.append_event(
+                        saga.order_id, OrderEventType.STOCK_RELEASED, now, effect.sku
+                    )
+
+    async def _undo(self, effect: Effect, reason: str) -> bool:
+        """Undoes one effect downstream; False if there was nothing there to undo."""
+        try:
+            if effect.kind is EffectKind.CHARGE:
+                await self._payments.refund(effect.target, reason)
+            else:
+                await self._inventory.release(effect.target)
+        except NotFound:
+            # An in-doubt reservation that was never made leaves nothing to release.
+            return False
+        return True
+
+    async def _lookup(self, order_id: str, command: PlaceOrder) -> None:
+        products = await self._catalog.get_products([item.sku for item in command.items])
+        for index, item in enumerate(command.items):
+            product = products.get(item.sku)
+            if product is None:
+                raise NotFound(
+                    message=f"product {item.sku} does not exist",
+                    reason="PRODUCT_NOT_FOUND",
+                    metadata={"field": f"items[{index}].sku", "sku": item.sku},
+                    resource_type="product",
+                    resource_name=item.sku,
+                )
+            if not product.active:
+                raise FailedPrecondition(
+                    message=f"product {item.sku} can no longer be ordered",
+                    reason="PRODUCT_INACTIVE",
+                    metadata={"field": f"items[{index}].sku", "sku": item.sku},
+                )
+        now = self._clock()
+        with self._store.transaction() as records:
+            records.name_lines(order_id, [products[item.sku].name for item in command.items], now)
+            records.saga.advance(order_id, SagaStep.QUOTE)
+
+    async def _quote(self, order_id: str, command: PlaceOrder) -> None:
+        lines = await self._pricing.quote(command.items, command.region, command.promo_code)
+        _expect_answers(
+            "pricing", [item.sku for item in command.items], [line.sku for line in lines]
+        )
+        now = self._clock()
+        with self._store.transaction() as records:
+            records.price_lines(order_id, [line.total for line in lines], now)
+            records.saga.advance(order_id, SagaStep.RESERVE)
+            records.append_event(order_id, OrderEventType.QUOTED, now)
+
+    async def _reserve(self, order_id: str, command: PlaceOrder) -> None:
+        requests = [
+            ReservationRequest(reservation_key(order_id, index), item.sku, item.quantity)
+            for index, item in enumerate(command.items)
+        ]
+        keys = [request.reservation_key for request in requests]
+        with self._store.transaction() as records:
+            targets = [(request.reservation_key, request.sku) for request in requests]
+            records.saga.add_effects(
+                order_id, EffectKind.RESERVATION, targets, EffectState.IN_DOUBT
+            )
+        outcomes = await self._inventory.reserve(requests)
+        _expect_answers("inventory", keys, [outcome.reservation_key for outcome in outcomes])
+        errors = [outcome.error for outcome in outcomes if outcome.error is not None]
+        now = self._clock()
+        with self._store.transaction() as records:
+            records.saga.settle_doubts(
+                order_id,
+                made=[o.reservation_key for o in outcomes if o.error is None],
+                not_made=[o.reservation_key for o in outcomes if o.error is not None],
+            )
+            if not errors:
+                records.saga.advance(order_id, SagaStep.CHARGE)
+                records.append_event(order_id, OrderEventType.RESERVED, now)
+        if errors:
+            raise errors[0]
+
+    async def _charge(self, order_id: str, command: PlaceOrder) -> None:
+        total = self._order(order_id).total
+        charge_id = await self._payments.charge(
+            charge_key(order_id), total, command.payment_token, order_id
+        )
+        now = self._clock()
+        with self._store.transaction() as records:
+            records.saga.add_effects(
+                order_id, EffectKind.CHARGE, [(charge_id, "")], EffectState.DONE
+            )
+            records.set_charge(order_id, charge_id, now)
+            records.saga.advance(order_id, SagaStep.CONFIRM)
+            records.append_event(order_id, OrderEventType.CHARGED, now, charge_id)
+
+    async def _confirm(self, order_id: str, command: PlaceOrder) -> None:
+        now = self._clock()
+        with self._store.transaction() as records:
+            records.set_state(order_id, OrderState.CONFIRMED, now)
+            records.saga.finish(order_id)
+            records.append_event(order_id, OrderEventType.CONFIRMED, now)
+
+    def _order(self, order_id: str) -> Order:
+        with self._store.transaction(write=False) as records:
+            order = records.order(order_id)
+        if order is None:
+            raise LookupError(f"order {order_id} vanished from the store")
+        return order
+
+    def _saga(self, order_id: str) -> SagaRecord:
+        with self._store.transaction(write=False) as records:
+            saga = records.saga.get(order_id)
+        if saga is None:
+            raise LookupError(f"order {order_id} has no saga")
+        return saga
+
+
+def _reported(exc: Exception, order_id: str, step: SagaStep) -> DomainError:
+    """The error a failed step reports, and that retries of the request replay."""
+    if isinstance(exc, DomainError):
+        return replace(exc, metadata={**exc.metadata, "order_id": order_id})
+    # Never put an unexpected exception's text on the wire; the caller logs it.
+    return Internal(
+        message=f"unexpected error in the {step} step",
+        reason="INTERNAL",
+        metadata={"order_id": order_id},
+    )
+
+
+def _interrupted(order_id: str, step: SagaStep) -> Aborted:
+    message = f"the order saga was interrupted in the {step} step"
+    if step is SagaStep.CHARGE:
+        # Without the charge id the saga cannot refund; a person must look.
+        message += f"; reconcile payments under idempotency key {charge_key(order_id)}"
+    return Aborted(message=message, reason="SAGA_INTERRUPTED", metadata={"order_id": order_id})
+
+
+def _expect_answers(port: str, asked: Sequence[str], answered: Sequence[str]) -> None:
+    """Guards the contract that batch answers come one per request, in request order."""
+    if list(asked) != list(answered):
+        raise Internal(
+            message=f"{port} answered for other items than it was asked",
+            reason="MISMATCHED_REPLY",
+        )

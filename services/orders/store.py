@@ -1,0 +1,243 @@
+"""SQLite persistence for orders, their event log, idempotency keys and saga log."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from os import PathLike
+
+from services.common.money import Money
+from services.common.sqlite import Database, decode_time, encode_time
+from services.orders.domain import (
+    Order,
+    OrderEvent,
+    OrderEventType,
+    OrderFailure,
+    OrderLine,
+    OrderState,
+)
+from services.orders.saga_log import SagaLog
+from services.orders.schema import SCHEMA
+
+
+@dataclass(frozen=True)
+class IdempotencyRecord:
+    """The request a key was first used for, and the order it created."""
+
+    fingerprint: str
+    order_id: str
+
+
+class OrderStore:
+    """Orders in one SQLite file (":memory:" for tests).
+
+    Listeners added with ``on_events`` are called after every commit that appended events,
+    so a watcher re-reads the log only once the new events are visible.
+    """
+
+    def __init__(self, path: str | PathLike[str]) -> None:
+        self._db = Database(path, SCHEMA)
+        self._listeners: list[Callable[[], None]] = []
+
+    def on_events(self, listener: Callable[[], None]) -> None:
+        """Calls ``listener`` after each commit that appended events."""
+        self._listeners.append(listener)
+
+    @contextmanager
+    def transaction(self, *, write: bool = True) -> Iterator[OrderRecords]:
+        """The records of one transaction, committed only if the block succeeds."""
+        with self._db.transaction(write=write) as connection:
+            records = OrderRecords(connection)
+            yield records
+        if records.appended_events:
+            for listener in self._listeners:
+                listener()
+
+    def close(self) -> None:
+        """Closes the database."""
+        self._db.close()
+
+
+class OrderRecords:
+    """Reads and writes inside one open transaction; ``saga`` is the saga log."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._connection = connection
+        self.saga = SagaLog(connection)
+        self.appended_events = False
+
+    def add_order(self, order: Order) -> None:
+        """Stores a new order with its lines."""
+        self._connection.execute(
+            "INSERT INTO orders (order_id, customer_id, state, total_minor, currency,"
+            " create_time, update_time) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                order.order_id,
+                order.customer_id,
+                order.state.value,
+                order.total.amount_minor,
+                order.total.currency,
+                encode_time(order.create_time),
+                encode_time(order.update_time),
+            ),
+        )
+        self._connection.executemany(
+            "INSERT INTO order_lines VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    order.order_id,
+                    index,
+                    line.sku,
+                    line.name,
+                    line.quantity,
+                    line.total.amount_minor,
+                    line.total.currency,
+                    line.reservation_key,
+                )
+                for index, line in enumerate(order.lines)
+            ],
+        )
+
+    def order(self, order_id: str) -> Order | None:
+        """The order with this id, if any."""
+        row = self._connection.execute(
+            "SELECT * FROM orders WHERE order_id = ?", (order_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        lines = self._connection.execute(
+            "SELECT * FROM order_lines WHERE order_id = ? ORDER BY line_index", (order_id,)
+        )
+        return Order(
+            order_id=row["order_id"],
+            customer_id=row["customer_id"],
+            state=OrderState(row["state"]),
+            lines=tuple(
+                OrderLine(
+                    sku=line["sku"],
+                    name=line["name"],
+                    quantity=line["quantity"],
+                    total=Money(line["total_minor"], line["currency"]),
+                    reservation_key=line["reservation_key"],
+                )
+                for line in lines
+            ),
+            total=Money(row["total_minor"], row["currency"]),
+            charge_id=row["charge_id"],
+            failure=(
+                OrderFailure(row["failure_step"], row["failure_reason"], row["failure_message"])
+                if row["failure_step"]
+                else None
+            ),
+            create_time=decode_time(row["create_time"]),
+            update_time=decode_time(row["update_time"]),
+        )
+
+    def name_lines(self, order_id: str, names: Sequence[str], now: datetime) -> None:
+        """Sets the product name of each line, in line order."""
+        self._connection.executemany(
+            "UPDATE order_lines SET name = ? WHERE order_id = ? AND line_index = ?",
+            [(name, order_id, index) for index, name in enumerate(names)],
+        )
+        self._touch(order_id, now)
+
+    def price_lines(self, order_id: str, totals: Sequence[Money], now: datetime) -> None:
+        """Sets each line's total, in line order, and the order total to their sum."""
+        self._connection.executemany(
+            "UPDATE order_lines SET total_minor = ?, currency = ?"
+            " WHERE order_id = ? AND line_index = ?",
+            [(t.amount_minor, t.currency, order_id, index) for index, t in enumerate(totals)],
+        )
+        total = Money.sum_of(totals, totals[0].currency)
+        self._connection.execute(
+            "UPDATE orders SET total_minor = ?, currency = ? WHERE order_id = ?",
+            (total.amount_minor, total.currency, order_id),
+        )
+        self._touch(order_id, now)
+
+    def set_charge(self, order_id: str, charge_id: str, now: datetime) -> None:
+        """Records the order's charge id."""
+        self._connection.execute(
+            "UPDATE orders SET charge_id = ? WHERE order_id = ?", (charge_id, order_id)
+        )
+        self._touch(order_id, now)
+
+    def set_state(
+        self, order_id: str, state: OrderState, now: datetime, failure: OrderFailure | None = None
+    ) -> None:
+        """Moves the order to ``state``, recording ``failure`` when given."""
+        self._connection.execute(
+            "UPDATE orders SET state = ?, failure_step = ?, failure_reason = ?,"
+            " failure_message = ? WHERE order_id = ?",
+            (
+                state.value,
+                failure.step if failure else "",
+                failure.reason if failure else "",
+                failure.message if failure else "",
+                order_id,
+            ),
+        )
+        self._touch(order_id, now)
+
+    def add_idempotency_key(self, key: str, record: IdempotencyRecord) -> None:
+        """Remembers which request and order a key belongs to."""
+        self._connection.execute(
+            "INSERT INTO idempotency_keys VALUES (?, ?, ?)",
+            (key, record.fingerprint, record.order_id),
+        )
+
+    def idempotency_key(self, key: str) -> IdempotencyRecord | None:
+        """What a key was first used for, if it was used."""
+        row = self._connection.execute(
+            "SELECT fingerprint, order_id FROM idempotency_keys WHERE idempotency_key = ?", (key,)
+        ).fetchone()
+        return None if row is None else IdempotencyRecord(row["fingerprint"], row["order_id"])
+
+    def append_event(
+        self, order_id: str, event_type: OrderEventType, now: datetime, detail: str = ""
+    ) -> None:
+        """Appends an event to the global log."""
+        self._connection.execute(
+            "INSERT INTO order_events (order_id, type, detail, create_time) VALUES (?, ?, ?, ?)",
+            (order_id, event_type.value, detail, encode_time(now)),
+        )
+        self.appended_events = True
+
+    def events(
+        self, after: int, order_id: str = "", through: int | None = None, limit: int | None = None
+    ) -> list[OrderEvent]:
+        """Events with after < sequence <= through, of one order or ("") all, in order."""
+        rows = self._connection.execute(
+            "SELECT * FROM order_events WHERE sequence > ? AND sequence <= ?"
+            " AND (? = '' OR order_id = ?) ORDER BY sequence LIMIT ?",
+            (
+                after,
+                self.last_sequence() if through is None else through,
+                order_id,
+                order_id,
+                -1 if limit is None else limit,
+            ),
+        )
+        return [
+            OrderEvent(
+                sequence=row["sequence"],
+                order_id=row["order_id"],
+                type=OrderEventType(row["type"]),
+                detail=row["detail"],
+                create_time=decode_time(row["create_time"]),
+            )
+            for row in rows
+        ]
+
+    def last_sequence(self) -> int:
+        """The sequence of the newest event, 0 when the log is empty."""
+        row = self._connection.execute("SELECT MAX(sequence) FROM order_events").fetchone()
+        return int(row[0] or 0)
+
+    def _touch(self, order_id: str, now: datetime) -> None:
+        self._connection.execute(
+            "UPDATE orders SET update_time = ? WHERE order_id = ?", (encode_time(now), order_id)
+        )
