@@ -8,6 +8,7 @@ from dataclasses import replace
 
 from services.runtime.config import RuntimeConfig
 from services.runtime.server import BuildParts, ServiceHost
+from services.runtime.tracing import Tracing
 
 TEST_RUNTIME = RuntimeConfig(
     service_name="test",
@@ -23,10 +24,13 @@ TEST_RUNTIME = RuntimeConfig(
 
 @asynccontextmanager
 async def running_host(
-    build: BuildParts, config: RuntimeConfig = TEST_RUNTIME, **overrides: object
+    build: BuildParts,
+    config: RuntimeConfig = TEST_RUNTIME,
+    tracing: Tracing | None = None,
+    **overrides: object,
 ) -> AsyncIterator[ServiceHost]:
     """Starts a ServiceHost on free ports and drains it afterwards."""
-    host = ServiceHost(replace(config, **overrides), build)  # type: ignore[arg-type]
+    host = ServiceHost(replace(config, **overrides), build, tracing)  # type: ignore[arg-type]
     await host.start()
     try:
         yield host

@@ -27,21 +27,11 @@ class Tracing:
 
 
 def setup_tracing(config: TracingConfig) -> Tracing:
+    """Tracing as configured: nothing at all for "none", else an SDK provider."""
     if config.exporter == "none":
         return Tracing([], [])
     # Imported only when asked for: the SDK costs start-up time.
-    from opentelemetry import trace
-    from opentelemetry.instrumentation.grpc import (
-        aio_client_interceptors,
-        aio_server_interceptor,
-    )
-    from opentelemetry.sdk.resources import SERVICE_NAME, Resource
-    from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import (
-        BatchSpanProcessor,
-        ConsoleSpanExporter,
-        SpanExporter,
-    )
+    from opentelemetry.sdk.trace.export import ConsoleSpanExporter, SpanExporter
 
     exporter: SpanExporter
     if config.exporter == "console":
@@ -50,9 +40,26 @@ def setup_tracing(config: TracingConfig) -> Tracing:
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
 
         exporter = OTLPSpanExporter(endpoint=config.otlp_endpoint or None)
-    provider = TracerProvider(resource=Resource.create({SERVICE_NAME: config.service_name}))
-    provider.add_span_processor(BatchSpanProcessor(exporter))
-    trace.set_tracer_provider(provider)
+    return tracing_to(exporter, config.service_name)
+
+
+def tracing_to(exporter: Any, service_name: str, *, batch: bool = True) -> Tracing:
+    """Server and client interceptors exporting spans of ``service_name`` to ``exporter``.
+
+    Each Tracing has its own provider (not the global one), so several services in one
+    process (tests, benchmarks) keep their spans apart.
+    """
+    from opentelemetry.instrumentation.grpc import (
+        aio_client_interceptors,
+        aio_server_interceptor,
+    )
+    from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
+
+    provider = TracerProvider(resource=Resource.create({SERVICE_NAME: service_name}))
+    processor = BatchSpanProcessor(exporter) if batch else SimpleSpanProcessor(exporter)
+    provider.add_span_processor(processor)
     # The instrumentation package is untyped.
     server = aio_server_interceptor(tracer_provider=provider)  # type: ignore[no-untyped-call]
     clients = aio_client_interceptors(tracer_provider=provider)  # type: ignore[no-untyped-call]

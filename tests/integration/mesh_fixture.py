@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -16,6 +16,7 @@ from services.payments.config import PaymentsConfig
 from services.payments.domain import FailurePolicy
 from services.pricing.app import build as build_pricing
 from services.runtime.server import BuildParts, ServiceHost
+from services.runtime.tracing import Tracing
 from tests.conftest import TEST_RUNTIME, running_host
 
 PRODUCT_COUNT = 300
@@ -36,6 +37,7 @@ async def running_mesh(
     failures: FailurePolicy | None = None,
     default_deadline_s: float = TEST_RUNTIME.default_deadline_s,
     replace_with: Mapping[str, BuildParts] | None = None,
+    tracing: Callable[[str], Tracing] | None = None,
 ) -> AsyncIterator[Mesh]:
     """Starts catalog, pricing, inventory, payments, then orders wired to them.
 
@@ -55,9 +57,13 @@ async def running_mesh(
         leaves.update(replace_with or {})
         for name, build in leaves.items():
             config = replace(runtime, service_name=name)
-            hosts[name] = await stack.enter_async_context(running_host(build, config))
+            traced = tracing(name) if tracing else None
+            hosts[name] = await stack.enter_async_context(running_host(build, config, traced))
         dependencies = {name: f"127.0.0.1:{host.grpc_port}" for name, host in hosts.items()}
         orders_config = replace(runtime, service_name="orders", dependencies=dependencies)
         orders = build_orders(OrdersConfig(database=data_dir / "orders.sqlite3"))
-        hosts["orders"] = await stack.enter_async_context(running_host(orders, orders_config))
+        traced = tracing("orders") if tracing else None
+        hosts["orders"] = await stack.enter_async_context(
+            running_host(orders, orders_config, traced)
+        )
         yield Mesh(hosts, data_dir)

@@ -31,6 +31,9 @@ class SlowPricing(pricing_pb2_grpc.PricingServiceServicer):
         self.started = asyncio.Event()
         self.cancelled = asyncio.Event()
 
+    async def Quote(self, request: Any, context: Any) -> Any:  # noqa: N802
+        raise NotImplementedError
+
     async def QuoteStream(  # noqa: N802
         self, request_iterator: Any, context: Any
     ) -> AsyncIterator[pricing_pb2.QuoteStreamResponse]:
@@ -83,12 +86,22 @@ async def test_deadline_propagates_and_stops_the_saga(tmp_path: Path) -> None:
         assert (after.available, after.reserved) == (before.available, before.reserved)
 
 
-class Relay(catalog_pb2_grpc.CatalogServiceServicer):
+class _GetProductOnly(catalog_pb2_grpc.CatalogServiceServicer):
+    """A test double that serves GetProduct only."""
+
+    def ListProducts(self, request: Any, context: Any) -> Any:  # noqa: N802
+        raise NotImplementedError
+
+    async def BatchGetProducts(self, request: Any, context: Any) -> Any:  # noqa: N802
+        raise NotImplementedError
+
+
+class Relay(_GetProductOnly):
     """Waits ``delay_s`` then asks the downstream catalog, counting what it sent."""
 
     def __init__(self, delay_s: float) -> None:
         self.delay_s = delay_s
-        self.downstream: catalog_pb2_grpc.CatalogServiceStub | None = None
+        self.downstream: catalog_pb2_grpc.CatalogServiceAsyncStub | None = None
 
     async def GetProduct(  # noqa: N802
         self, request: catalog_pb2.GetProductRequest, context: Any
@@ -98,7 +111,7 @@ class Relay(catalog_pb2_grpc.CatalogServiceServicer):
         return await self.downstream.GetProduct(request)
 
 
-class Counting(catalog_pb2_grpc.CatalogServiceServicer):
+class Counting(_GetProductOnly):
     def __init__(self) -> None:
         self.calls = 0
         self.cancelled = asyncio.Event()
