@@ -16,7 +16,7 @@ from shopmesh.inventory.v1 import inventory_pb2, inventory_pb2_grpc
 from shopmesh.payments.v1 import payments_pb2, payments_pb2_grpc
 from shopmesh.pricing.v1 import pricing_pb2, pricing_pb2_grpc
 
-from services.common.errors import Internal
+from services.common.errors import Internal, NotFound
 from services.common.money import Money
 from services.orders.domain import LineItem
 from services.orders.ports import (
@@ -114,6 +114,17 @@ class GrpcPayments:
             )
         )
         return str(reply.charge.charge_id)
+
+    async def find_charge(self, idempotency_key: str) -> str | None:
+        try:
+            return await self._get_charge_by_key(idempotency_key)
+        except NotFound:
+            return None
+
+    @translate_rpc_errors
+    async def _get_charge_by_key(self, idempotency_key: str) -> str:
+        request = payments_pb2.GetChargeRequest(idempotency_key=idempotency_key)
+        return str((await self._stub.GetCharge(request)).charge.charge_id)
 
     @translate_rpc_errors
     async def refund(self, charge_id: str, reason: str) -> None:

@@ -90,6 +90,13 @@ class PaymentsPort(Protocol):
         """Captures ``amount`` once per key and returns the charge id."""
         ...
 
+    async def find_charge(self, idempotency_key: str) -> str | None:
+        """The id of the charge made under ``idempotency_key``, None if none was made.
+
+        How the saga resolves a charge whose reply it never saw (timeout, crash).
+        """
+        ...
+
     async def refund(self, charge_id: str, reason: str) -> None:
         """Refunds a charge in full; refunding twice is harmless."""
         ...

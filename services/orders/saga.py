@@ -146,28 +146,35 @@ class OrderSaga:
         with self._store.transaction(write=False) as records:
             effects = records.saga.to_undo(saga.order_id)
         for effect in effects:
-            undone = await self._undo(effect, reason)
+            detail = await self._undo(effect, reason)
             now = self._clock()
             with self._store.transaction() as records:
                 records.saga.mark_compensated(effect.effect_id)
-                if undone and effect.kind is EffectKind.CHARGE:
-                    records.append_event(saga.order_id, OrderEventType.REFUNDED, now, effect.target)
-                elif undone:
-                    records.append_event(
-                        saga.order_id, OrderEventType.STOCK_RELEASED, now, effect.sku
+                if detail is not None:
+                    kind = (
+                        OrderEventType.REFUNDED
+                        if effect.kind is EffectKind.CHARGE
+                        else OrderEventType.STOCK_RELEASED
                     )
+                    records.append_event(saga.order_id, kind, now, detail)
 
-    async def _undo(self, effect: Effect, reason: str) -> bool:
-        """Undoes one effect downstream; False if there was nothing there to undo."""
+    async def _undo(self, effect: Effect, reason: str) -> str | None:
+        """Undoes one effect downstream; returns the event detail, None if nothing was there.
+
+        A charge is found by its idempotency key first, so one whose reply was lost is
+        refunded too; a reservation in doubt that was never made has nothing to release.
+        """
         try:
             if effect.kind is EffectKind.CHARGE:
-                await self._payments.refund(effect.target, reason)
-            else:
-                await self._inventory.release(effect.target)
+                charge_id = await self._payments.find_charge(effect.target)
+                if charge_id is None:
+                    return None
+                await self._payments.refund(charge_id, reason)
+                return charge_id
+            await self._inventory.release(effect.target)
         except NotFound:
-            # An in-doubt reservation that was never made leaves nothing to release.
-            return False
-        return True
+            return None
+        return effect.sku
 
     async def _lookup(self, order_id: str, command: PlaceOrder) -> None:
         products = await self._catalog.get_products([item.sku for item in command.items])
@@ -232,14 +239,15 @@ class OrderSaga:
 
     async def _charge(self, order_id: str, command: PlaceOrder) -> None:
         total = self._order(order_id).total
-        charge_id = await self._payments.charge(
-            charge_key(order_id), total, command.payment_token, order_id
-        )
+        key = charge_key(order_id)
+        # Logged before the call, by idempotency key: if the reply is lost (timeout,
+        # crash), compensation asks payments what happened under this key and refunds.
+        with self._store.transaction() as records:
+            records.saga.add_effects(order_id, EffectKind.CHARGE, [(key, "")], EffectState.IN_DOUBT)
+        charge_id = await self._payments.charge(key, total, command.payment_token, order_id)
         now = self._clock()
         with self._store.transaction() as records:
-            records.saga.add_effects(
-                order_id, EffectKind.CHARGE, [(charge_id, "")], EffectState.DONE
-            )
+            records.saga.settle_doubts(order_id, made=[key], not_made=[])
             records.set_charge(order_id, charge_id, now)
             records.saga.advance(order_id, SagaStep.CONFIRM)
             records.append_event(order_id, OrderEventType.CHARGED, now, charge_id)

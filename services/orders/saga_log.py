@@ -30,7 +30,7 @@ class EffectKind(enum.Enum):
     """A downstream effect that compensation undoes."""
 
     RESERVATION = "RESERVATION"  # undone by releasing the reservation key
-    CHARGE = "CHARGE"  # undone by refunding the charge id
+    CHARGE = "CHARGE"  # undone by refunding the charge made under the idempotency key
 
 
 class EffectState(enum.Enum):
@@ -43,7 +43,7 @@ class EffectState(enum.Enum):
 
 @dataclass(frozen=True)
 class Effect:
-    """One logged effect; ``target`` is the reservation key or the charge id."""
+    """One logged effect; ``target`` is the reservation key or the charge's idempotency key."""
 
     effect_id: int
     kind: EffectKind

@@ -127,6 +127,20 @@ class Payments:
         with self._store.transaction(write=False) as records:
             return _charge_of(records, charge_id)
 
+    def find(self, idempotency_key: str) -> ChargeRecord:
+        """The charge made under ``idempotency_key``; NotFound if no charge was made."""
+        raise_violations([text_violation(idempotency_key, "idempotency_key", MAX_TEXT_LENGTH)])
+        with self._store.transaction(write=False) as records:
+            charge = records.by_key(idempotency_key)
+        if charge is None:
+            raise NotFound(
+                message=f"no charge under idempotency key {idempotency_key!r}",
+                reason="CHARGE_NOT_FOUND",
+                resource_type="charge",
+                resource_name=idempotency_key,
+            )
+        return charge
+
     def _authorise(self, payment_token: str) -> None:
         # Runs inside the write transaction, so attempts are counted one at a time.
         self._attempts += 1

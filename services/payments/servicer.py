@@ -6,6 +6,7 @@ from typing import Any
 
 from shopmesh.payments.v1 import payments_pb2, payments_pb2_grpc
 
+from services.common.errors import FieldViolation, InvalidArgument
 from services.payments.domain import ChargeRecord, ChargeState, Payments
 from services.runtime.convert import money_from_pb, money_to_pb, timestamp_to_pb
 
@@ -52,6 +53,12 @@ class PaymentsServicer(payments_pb2_grpc.PaymentsServiceServicer):
     async def GetCharge(  # noqa: N802
         self, request: payments_pb2.GetChargeRequest, context: Any
     ) -> payments_pb2.GetChargeResponse:
-        return payments_pb2.GetChargeResponse(
-            charge=charge_to_pb(self._payments.get(request.charge_id))
-        )
+        if request.charge_id and request.idempotency_key:
+            raise InvalidArgument.of(
+                FieldViolation("idempotency_key", "set either charge_id or idempotency_key")
+            )
+        if request.idempotency_key:
+            charge = self._payments.find(request.idempotency_key)
+        else:
+            charge = self._payments.get(request.charge_id)
+        return payments_pb2.GetChargeResponse(charge=charge_to_pb(charge))

@@ -146,7 +146,8 @@ class FakeCharge:
 
 
 class FakePayments:
-    """Charges by id; "tok_decline" is declined, ``error`` is raised when set.
+    """Charges by id; "tok_decline" is declined, ``error`` is raised when set and
+    ``error_after_charge`` is raised after a charge took effect (the reply was lost).
 
     ``charging`` is set when a charge call arrives; when ``gate`` is set, the call then
     waits for it, so a test can act while a saga is mid-charge.
@@ -156,6 +157,8 @@ class FakePayments:
         self.charges: dict[str, FakeCharge] = {}
         self.charge_calls = 0
         self.refund_calls: list[str] = []
+        self.find_calls = 0
+        self.error_after_charge: BaseException | None = None
         self.error: BaseException | None = None
         self.charging = asyncio.Event()
         self.gate: asyncio.Event | None = None
@@ -177,7 +180,16 @@ class FakePayments:
                 return charge_id
         charge_id = next(self._ids)
         self.charges[charge_id] = FakeCharge(idempotency_key, amount)
+        if self.error_after_charge is not None:
+            raise self.error_after_charge
         return charge_id
+
+    async def find_charge(self, idempotency_key: str) -> str | None:
+        self.find_calls += 1
+        for charge_id, charge in self.charges.items():
+            if charge.idempotency_key == idempotency_key:
+                return charge_id
+        return None
 
     async def refund(self, charge_id: str, reason: str) -> None:
         self.refund_calls.append(charge_id)

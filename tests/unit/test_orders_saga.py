@@ -281,6 +281,22 @@ async def test_place_order_releases_in_doubt_reservations_when_reserve_raises(
     ]
 
 
+async def test_charge_whose_reply_was_lost_is_found_by_key_and_refunded(world: World) -> None:
+    """A charge that took effect but lost its reply is found by its key and refunded once."""
+    world.payments.error_after_charge = TimeoutError("reply lost")
+
+    with pytest.raises(TimeoutError):
+        await bounded(world.service.place_order(command()))
+
+    order = world.service.get_order(only_order_id(world))
+    assert order.state is OrderState.FAILED
+    (charge_id,) = world.payments.charges
+    assert world.payments.refund_calls == [charge_id]
+    assert world.payments.charges[charge_id].refunds == 1
+    assert world.inventory.stock == INITIAL_STOCK
+    assert [t for t, _ in event_log(world)].count(E.REFUNDED) == 1
+
+
 async def test_failed_compensation_leaves_order_pending_until_resumed(world: World) -> None:
     """A release that fails leaves the order PENDING; resume_incomplete later finishes it."""
     world.inventory.fail_releases = 1

@@ -161,3 +161,12 @@ def test_charges_survive_a_reopen(tmp_path: Path) -> None:
         assert payments.charge("key-1", AMOUNT, "tok_visa", "ord_1") == charge
     finally:
         reopened.close()
+
+
+def test_find_by_key_returns_the_charge_made_under_it(payments: Payments) -> None:
+    """A charge can be found by its idempotency key; a key never charged is NotFound."""
+    charge = payments.charge("order-7/charge", Money(1250), "tok_visa", "order-7")
+    assert payments.find("order-7/charge") == charge
+    with pytest.raises(NotFound) as caught:
+        payments.find("order-8/charge")
+    assert caught.value.reason == "CHARGE_NOT_FOUND"
