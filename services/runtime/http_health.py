@@ -42,15 +42,15 @@ class HealthHttpServer:
                 head = await reader.readuntil(b"\r\n\r\n")
             status, body = self._respond(head)
         except (TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
-            status, body = "400 Bad Request", {"error": "malformed or slow request"}
+            head, status, body = b"", "400 Bad Request", {"error": "malformed or slow request"}
         except ConnectionError:
             return
         payload = json.dumps(body).encode()
-        writer.write(
+        headers = (
             f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n".encode()
-            + payload
-        )
+            f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n"
+        ).encode()
+        writer.write(headers if head.startswith(b"HEAD ") else headers + payload)
         with contextlib.suppress(ConnectionError):
             await writer.drain()
         writer.close()

@@ -91,6 +91,18 @@ async def test_healthz_follows_grpc_health(host: ServiceHost) -> None:
     assert b'"NOT_SERVING"' in body
 
 
+async def test_healthz_head_answers_headers_only(host: ServiceHost) -> None:
+    """HEAD /healthz gets the status line and headers but no body."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", host.health_port)
+    writer.write(b"HEAD /healthz HTTP/1.1\r\nHost: test\r\n\r\n")
+    async with asyncio.timeout(5):
+        response = await reader.read()
+    writer.close()
+    head, _, body = response.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 ")
+    assert body == b""
+
+
 async def test_healthz_rejects_other_paths_and_garbage(host: ServiceHost) -> None:
     """Unknown paths get 404 and a malformed request line 400, never a crash."""
     for request, expected in (
