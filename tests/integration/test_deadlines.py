@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -114,12 +115,14 @@ class Relay(_GetProductOnly):
 class Counting(_GetProductOnly):
     def __init__(self) -> None:
         self.calls = 0
+        self.arrived = asyncio.Event()
         self.cancelled = asyncio.Event()
 
     async def GetProduct(  # noqa: N802
         self, request: catalog_pb2.GetProductRequest, context: Any
     ) -> catalog_pb2.GetProductResponse:
         self.calls += 1
+        self.arrived.set()
         try:
             await asyncio.sleep(30 if request.sku == "slow" else 0)
         except asyncio.CancelledError:
@@ -128,7 +131,11 @@ class Counting(_GetProductOnly):
         return catalog_pb2.GetProductResponse(product=catalog_pb2.Product(sku=request.sku))
 
 
-async def _relay_pair(delay_s: float) -> Any:
+@asynccontextmanager
+async def relay_chain(
+    delay_s: float,
+) -> AsyncIterator[tuple[Counting, catalog_pb2_grpc.CatalogServiceAsyncStub]]:
+    """client → A (Relay, waits ``delay_s``) → B (Counting): B's counter and A's stub."""
     counting = Counting()
     relay = Relay(delay_s)
     add = catalog_pb2_grpc.add_CatalogServiceServicer_to_server
@@ -137,46 +144,36 @@ async def _relay_pair(delay_s: float) -> Any:
         relay.downstream = catalog_pb2_grpc.CatalogServiceStub(channels["b"])
         return ServiceParts(registrations=[Registration(relay, add, CATALOG)])
 
-    return counting, relay, _only(counting, add, CATALOG), relay_build
+    async with running_host(_only(counting, add, CATALOG)) as b:
+        deps = {"b": f"127.0.0.1:{b.grpc_port}"}
+        async with (
+            running_host(relay_build, dependencies=deps) as a,
+            grpc.aio.insecure_channel(f"127.0.0.1:{a.grpc_port}") as channel,
+        ):
+            yield counting, catalog_pb2_grpc.CatalogServiceStub(channel)
 
 
 async def test_no_time_left_means_no_downstream_call() -> None:
     """R-D33: when the remaining time is below the margin, the hop fails without sending."""
-    counting, _, b_build, a_build = await _relay_pair(delay_s=0.2)
-    async with running_host(b_build) as b:
-        deps = {"b": f"127.0.0.1:{b.grpc_port}"}
-        async with (
-            running_host(a_build, dependencies=deps) as a,
-            grpc.aio.insecure_channel(f"127.0.0.1:{a.grpc_port}") as channel,
-        ):
-            stub = catalog_pb2_grpc.CatalogServiceStub(channel)
-            with pytest.raises(grpc.aio.AioRpcError) as caught:
-                # 0.22 s budget, 0.2 s spent: 0.02 s left is under the 0.05 s margin.
-                await stub.GetProduct(catalog_pb2.GetProductRequest(sku="x"), timeout=0.22)
-            assert caught.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
-            assert counting.calls == 0
-            await stub.GetProduct(catalog_pb2.GetProductRequest(sku="x"), timeout=5)
-            assert counting.calls == 1  # with time to spare, the same path does call
+    async with relay_chain(delay_s=0.2) as (counting, stub):
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            # 0.22 s budget, 0.2 s spent: 0.02 s left is under the 0.05 s margin.
+            await stub.GetProduct(catalog_pb2.GetProductRequest(sku="x"), timeout=0.22)
+        assert caught.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+        assert counting.calls == 0
+        await stub.GetProduct(catalog_pb2.GetProductRequest(sku="x"), timeout=5)
+        assert counting.calls == 1  # with time to spare, the same path does call
 
 
 async def test_client_cancel_cancels_the_downstream_call() -> None:
     """R-E40: a caller that cancels cancels the hop below it, promptly."""
-    counting, _, b_build, a_build = await _relay_pair(delay_s=0.0)
-    async with running_host(b_build) as b:
-        deps = {"b": f"127.0.0.1:{b.grpc_port}"}
-        async with (
-            running_host(a_build, dependencies=deps) as a,
-            grpc.aio.insecure_channel(f"127.0.0.1:{a.grpc_port}") as channel,
-        ):
-            stub = catalog_pb2_grpc.CatalogServiceStub(channel)
-            call = stub.GetProduct(catalog_pb2.GetProductRequest(sku="slow"), timeout=10)
-            async with asyncio.timeout(5):
-                while counting.calls == 0:  # noqa: ASYNC110 - the count is the only signal
-                    await asyncio.sleep(0.01)
-            cancelled_at = time.monotonic()
-            call.cancel()
-            await asyncio.wait_for(counting.cancelled.wait(), 2)
-            assert time.monotonic() - cancelled_at < 0.5
+    async with relay_chain(delay_s=0.0) as (counting, stub):
+        call = stub.GetProduct(catalog_pb2.GetProductRequest(sku="slow"), timeout=10)
+        await asyncio.wait_for(counting.arrived.wait(), 5)
+        cancelled_at = time.monotonic()
+        call.cancel()
+        await asyncio.wait_for(counting.cancelled.wait(), 2)
+        assert time.monotonic() - cancelled_at < 0.5
 
 
 def test_runtime_default_deadline_is_set_for_tests() -> None:
