@@ -62,6 +62,19 @@ def _messages(text: str) -> list[dict[str, object]]:
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
+async def invoke(
+    mesh: Mesh, service: str, method: str, *messages: object, max_time_s: float | None = None
+) -> tuple[list[dict[str, object]], str]:
+    """Calls ``service``'s ``method`` through grpcurl with JSON request messages (one per
+    streamed message); returns the reply messages and grpcurl's stderr."""
+    options = ["-plaintext", "-d", "\n".join(json.dumps(m) for m in messages)]
+    if max_time_s is not None:
+        options += ["-max-time", str(max_time_s)]
+    code, out, err = await grpcurl(*options, mesh.address(service), f"{SERVICES[service]}/{method}")
+    assert max_time_s is not None or code == 0, err
+    return _messages(out), err
+
+
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def mesh(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Mesh]:
     async with running_mesh(tmp_path_factory.mktemp("grpcurl")) as running:
@@ -96,48 +109,27 @@ async def test_health_check_reports_serving(mesh: Mesh, name: str) -> None:
 
 async def test_unary_call_returns_the_product(mesh: Mesh) -> None:
     """A unary GetProduct through grpcurl returns the seeded product as JSON."""
-    code, out, err = await grpcurl(
-        "-plaintext",
-        "-d",
-        '{"sku": "SKU-00042"}',
-        mesh.address("catalog"),
-        f"{SERVICES['catalog']}/GetProduct",
-    )
-    assert code == 0, err
-    (reply,) = _messages(out)
+    (reply,), _ = await invoke(mesh, "catalog", "GetProduct", {"sku": "SKU-00042"})
     assert reply["product"]["sku"] == "SKU-00042"  # type: ignore[index]
 
 
 async def test_server_stream_yields_each_product(mesh: Mesh) -> None:
     """ListProducts streams exactly `limit` products in SKU order."""
-    code, out, err = await grpcurl(
-        "-plaintext",
-        "-d",
-        '{"limit": 3}',
-        mesh.address("catalog"),
-        f"{SERVICES['catalog']}/ListProducts",
-    )
-    assert code == 0, err
-    skus = [m["product"]["sku"] for m in _messages(out)]  # type: ignore[index]
+    replies, _ = await invoke(mesh, "catalog", "ListProducts", {"limit": 3})
+    skus = [m["product"]["sku"] for m in replies]  # type: ignore[index]
     assert skus == ["SKU-00001", "SKU-00002", "SKU-00003"]
 
 
 async def test_bidi_stream_answers_every_line_in_order(mesh: Mesh) -> None:
     """QuoteStream answers each streamed line, a bad line with a per-line error."""
-    lines = [
+    replies, _ = await invoke(
+        mesh,
+        "pricing",
+        "QuoteStream",
         {"line_id": "a", "item": {"sku": "SKU-00001", "quantity": 1}, "region": "DE"},
         {"line_id": "b", "item": {"sku": "SKU-99999", "quantity": 1}, "region": "DE"},
         {"line_id": "c", "item": {"sku": "SKU-00002", "quantity": 10}, "region": "DE"},
-    ]
-    code, out, err = await grpcurl(
-        "-plaintext",
-        "-d",
-        "\n".join(json.dumps(line) for line in lines),
-        mesh.address("pricing"),
-        f"{SERVICES['pricing']}/QuoteStream",
     )
-    assert code == 0, err
-    replies = _messages(out)
     assert [r["line_id"] for r in replies] == ["a", "b", "c"]
     assert "quote" in replies[0]
     assert "quote" in replies[2]
@@ -146,16 +138,14 @@ async def test_bidi_stream_answers_every_line_in_order(mesh: Mesh) -> None:
 
 async def test_client_stream_restocks_every_delivery(mesh: Mesh) -> None:
     """Restock reads every streamed delivery and answers once with the totals."""
-    deliveries = [{"sku": "SKU-00010", "quantity": 5}, {"sku": "SKU-00011", "quantity": 7}]
-    code, out, err = await grpcurl(
-        "-plaintext",
-        "-d",
-        "\n".join(json.dumps(d) for d in deliveries),
-        mesh.address("inventory"),
-        f"{SERVICES['inventory']}/Restock",
+    replies, _ = await invoke(
+        mesh,
+        "inventory",
+        "Restock",
+        {"sku": "SKU-00010", "quantity": 5},
+        {"sku": "SKU-00011", "quantity": 7},
     )
-    assert code == 0, err
-    assert _messages(out) == [{"deliveries": 2, "units_added": "12"}]
+    assert replies == [{"deliveries": 2, "units_added": "12"}]
 
 
 async def test_place_order_then_watch_its_events(mesh: Mesh) -> None:
@@ -167,30 +157,13 @@ async def test_place_order_then_watch_its_events(mesh: Mesh) -> None:
         "region": "DE",
         "payment_token": "tok_visa",
     }
-    code, out, err = await grpcurl(
-        "-plaintext",
-        "-d",
-        json.dumps(order),
-        mesh.address("orders"),
-        f"{SERVICES['orders']}/PlaceOrder",
-    )
-    assert code == 0, err
-    (placed,) = _messages(out)
+    (placed,), _ = await invoke(mesh, "orders", "PlaceOrder", order)
     order_id = placed["order"]["order_id"]  # type: ignore[index]
     assert placed["order"]["state"] == "ORDER_STATE_CONFIRMED"  # type: ignore[index]
-    code, out, err = await grpcurl(
-        "-plaintext",
-        "-max-time",
-        "1",
-        "-d",
-        json.dumps({"order_id": order_id}),
-        mesh.address("orders"),
-        f"{SERVICES['orders']}/WatchOrders",
-    )
     # The watch never ends by itself: grpcurl stops it at -max-time.
+    events, err = await invoke(mesh, "orders", "WatchOrders", {"order_id": order_id}, max_time_s=1)
     assert "DeadlineExceeded" in err
-    types = [m["event"]["type"] for m in _messages(out)]  # type: ignore[index]
-    assert types == [
+    assert [m["event"]["type"] for m in events] == [  # type: ignore[index]
         "ORDER_EVENT_TYPE_CREATED",
         "ORDER_EVENT_TYPE_QUOTED",
         "ORDER_EVENT_TYPE_RESERVED",
