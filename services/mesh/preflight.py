@@ -1,0 +1,96 @@
+"""Checks made before anything starts: every port free, every module runnable."""
+
+from __future__ import annotations
+
+import importlib.util
+import socket
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from services.manifest import ServiceSpec
+
+
+@dataclass(frozen=True)
+class TakenPort:
+    """A manifest port that something else already listens on."""
+
+    port: int
+    service: str
+    kind: str  # "gRPC" or "health"
+
+
+class PreflightError(RuntimeError):
+    """The mesh cannot start; the message is one line meant for a person."""
+
+
+class PortsInUse(PreflightError):
+    """One or more of the mesh's ports are taken."""
+
+    def __init__(self, host: str, taken: tuple[TakenPort, ...]) -> None:
+        first = taken[0]
+        more = f" (and {len(taken) - 1} more of its ports)" if len(taken) > 1 else ""
+        super().__init__(
+            f"port {first.port} ({first.service} {first.kind}) on {host} is already in use"
+            f"{more}: another mesh may already be running"
+            " (check with `python -m services.mesh status`)"
+        )
+        self.host = host
+        self.taken = taken
+
+
+def port_is_free(host: str, port: int) -> bool:
+    """True when a listener could bind ``host:port`` right now.
+
+    SO_REUSEADDR mirrors what grpc and asyncio set on their listeners, so connections
+    of a previous run lingering in TIME_WAIT do not count as "taken".
+    """
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise PreflightError(f"cannot use host {host!r}: {exc.strerror}") from None
+    family, kind, proto, _, address = found[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError:
+            return False
+    return True
+
+
+def check_ports(specs: Iterable[ServiceSpec], host: str) -> None:
+    """Raises PortsInUse naming every taken port of ``specs``."""
+    taken = tuple(
+        TakenPort(port, spec.name, kind)
+        for spec in specs
+        for port, kind in ((spec.grpc_port, "gRPC"), (spec.health_port, "health"))
+        if not port_is_free(host, port)
+    )
+    if taken:
+        raise PortsInUse(host, taken)
+
+
+def check_modules(specs: Iterable[ServiceSpec]) -> None:
+    """Raises PreflightError when a service cannot be started with ``python -m``."""
+    for spec in specs:
+        if not spec.module:
+            raise PreflightError(
+                f"{spec.name} has no Python module to run locally; leave it out with --only"
+            )
+        if not _runnable(spec.module):
+            raise PreflightError(
+                f"{spec.name}: `python -m {spec.module}` cannot run (no such module"
+                " or no __main__); leave it out with --only"
+            )
+
+
+def _runnable(module: str) -> bool:
+    try:
+        found = importlib.util.find_spec(module)
+        if found is None:
+            return False
+        if found.submodule_search_locations is None:  # a plain module runs as itself
+            return True
+        return importlib.util.find_spec(f"{module}.__main__") is not None
+    except (ImportError, ValueError):  # a parent is not a package, or a bad name
+        return False

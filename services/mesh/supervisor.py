@@ -1,0 +1,297 @@
+"""``LocalMesh``: the services of a manifest as child processes of this one.
+
+Start-up checks every port first, starts each service once its dependencies answer
+SERVING, and waits until it answers SERVING itself. Shutdown goes the other way round:
+dependents first, each with SIGTERM and a bounded wait, then SIGKILL. Children live in
+their own process group (a terminal's Ctrl-C reaches only the runner, which then stops
+them in order) and run under ``services.mesh.guard``, which stops them if the runner
+dies without doing so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+from services.manifest import Manifest, ServiceSpec
+from services.mesh import plan, preflight, probe
+from services.mesh.outcomes import ServiceExit, ServiceFailed, StopReport
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_DATA_DIR = Path("data")
+DEFAULT_DRAIN_DELAY_S = 0.5
+"""Locally nothing routes by health, so a short drain keeps Ctrl-C snappy."""
+DEFAULT_GRACE_S = 5.0
+DEFAULT_START_TIMEOUT_S = 30.0
+STOP_MARGIN_S = 3.0
+"""Added to drain + grace for interpreter teardown before a child counts as hung."""
+KILL_WAIT_S = 5.0
+OUTPUT_WAIT_S = 2.0
+"""How long to wait for a child's last output once it has exited."""
+POLL_INTERVAL_S = 0.1
+LOG_TAIL_LINES = 20
+MAX_LINE_BYTES = 1024 * 1024
+GUARD_MODULE = "services.mesh.guard"
+
+LogSink = Callable[[str, str], None]
+"""Receives (service name, one line of its output without the newline)."""
+EventSink = Callable[[str], None]
+"""Receives one human-readable line about the mesh itself."""
+
+
+@dataclass
+class _Child:
+    spec: ServiceSpec
+    process: asyncio.subprocess.Process
+    exited: asyncio.Task[int]
+    readers: list[asyncio.Task[None]] = field(default_factory=list)
+    tail: deque[str] = field(default_factory=lambda: deque(maxlen=LOG_TAIL_LINES))
+    killed: bool = False
+    terminated: bool = False
+
+    async def finish(self) -> None:
+        """Waits (bounded) for the last output of an exited child and closes its stdin."""
+        if self.readers:
+            _, pending = await asyncio.wait(self.readers, timeout=OUTPUT_WAIT_S)
+            for reader in pending:
+                reader.cancel()
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+
+
+def _ignore(*_: object) -> None:
+    pass
+
+
+class LocalMesh:
+    """Runs a manifest's services locally; use as ``async with LocalMesh(...) as mesh``.
+
+    ``base_env`` is the environment the children start from; None inherits this process's
+    environment, as ``subprocess`` does. Output goes to ``on_log`` and lifecycle messages
+    to ``on_event`` (both discard by default); the last lines of each service are kept
+    either way for ``ServiceFailed`` and ``log_tail``. ``only`` selects services (their
+    dependencies are added); an unknown name raises ``plan.SelectionError``.
+    """
+
+    def __init__(
+        self,
+        manifest: Manifest,
+        *,
+        host: str = DEFAULT_HOST,
+        data_dir: Path = DEFAULT_DATA_DIR,
+        only: Iterable[str] = (),
+        drain_delay_s: float = DEFAULT_DRAIN_DELAY_S,
+        grace_s: float = DEFAULT_GRACE_S,
+        start_timeout_s: float = DEFAULT_START_TIMEOUT_S,
+        base_env: Mapping[str, str] | None = None,
+        on_log: LogSink = _ignore,
+        on_event: EventSink = _ignore,
+    ) -> None:
+        self.manifest = manifest
+        self.services: tuple[ServiceSpec, ...] = plan.select_services(manifest, only)
+        self.host = host
+        self._data_dir = data_dir.resolve()
+        self._drain_delay_s = drain_delay_s
+        self._grace_s = grace_s
+        self._start_timeout_s = start_timeout_s
+        self._base_env = os.environ if base_env is None else base_env
+        self._on_log = on_log
+        self._on_event = on_event
+        self._children: list[_Child] = []
+        self._bring_up: list[asyncio.Task[None]] = []
+        self._stopping: asyncio.Task[StopReport] | None = None
+        self._unexpected: asyncio.Future[ServiceExit] | None = None
+
+    @property
+    def addresses(self) -> dict[str, str]:
+        """Service name → gRPC address to dial, for every selected service."""
+        return {spec.name: plan.grpc_address(spec, self.host) for spec in self.services}
+
+    def address(self, name: str) -> str:
+        """The gRPC address of one service."""
+        return self.addresses[name]
+
+    @property
+    def pids(self) -> dict[str, int]:
+        """Service name → pid, for every service started so far."""
+        return {child.spec.name: child.process.pid for child in self._children}
+
+    def log_tail(self, name: str) -> tuple[str, ...]:
+        """The last output lines of a started service (up to LOG_TAIL_LINES)."""
+        for child in self._children:
+            if child.spec.name == name:
+                return tuple(child.tail)
+        return ()
+
+    async def __aenter__(self) -> LocalMesh:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    async def start(self) -> None:
+        """Checks, starts and health-gates every service; on failure stops what started.
+
+        Raises ``preflight.PreflightError`` (nothing was started) or ``ServiceFailed``.
+        Cancel it to abort start-up; ``stop()`` still has to be awaited afterwards.
+        """
+        preflight.check_modules(self.services)
+        preflight.check_ports(self.services, self.host)
+        loop = asyncio.get_running_loop()
+        self._unexpected = loop.create_future()
+        deadline = loop.time() + self._start_timeout_s
+        ready = {spec.name: asyncio.Event() for spec in self.services}
+        self._bring_up = [
+            asyncio.create_task(
+                self._bring_up_one(spec, ready, deadline), name=f"start-{spec.name}"
+            )
+            for spec in self.services
+        ]
+        try:
+            await asyncio.gather(*self._bring_up)
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def wait_for_exit(self) -> ServiceExit:
+        """Returns once any service exits without having been asked to."""
+        assert self._unexpected is not None, "start() first"
+        return await asyncio.shield(self._unexpected)
+
+    async def stop(self) -> StopReport:
+        """Stops every started service, dependents first; safe to call more than once."""
+        if self._stopping is None:
+            self._stopping = asyncio.create_task(self._stop_all())
+        return await asyncio.shield(self._stopping)
+
+    def kill(self) -> None:
+        """SIGKILLs every service still running, now (the second Ctrl-C)."""
+        for child in self._children:
+            if child.process.returncode is None:
+                child.killed = True
+                with contextlib.suppress(ProcessLookupError):
+                    child.process.kill()
+
+    async def _bring_up_one(
+        self, spec: ServiceSpec, ready: Mapping[str, asyncio.Event], deadline: float
+    ) -> None:
+        for dependency in spec.depends_on:
+            await ready[dependency].wait()
+        child = await self._spawn(spec)
+        await self._gate(child, deadline)
+        ready[spec.name].set()
+
+    async def _spawn(self, spec: ServiceSpec) -> _Child:
+        if spec.stateful:
+            (self._data_dir / spec.name).mkdir(parents=True, exist_ok=True)
+        env = plan.child_env(
+            spec,
+            self.manifest,
+            host=self.host,
+            data_dir=self._data_dir,
+            drain_delay_s=self._drain_delay_s,
+            grace_s=self._grace_s,
+            base_env=self._base_env,
+        )
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            GUARD_MODULE,
+            spec.module,
+            stdin=asyncio.subprocess.PIPE,  # held open and never written: see guard.py
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=env,
+            process_group=0,
+            limit=MAX_LINE_BYTES,
+        )
+        child = _Child(spec, process, asyncio.create_task(process.wait()))
+        child.exited.add_done_callback(lambda _: self._on_exit(child))
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                child.readers.append(asyncio.create_task(self._pump(child, stream)))
+        self._children.append(child)
+        self._on_event(f"started {spec.name} (pid {process.pid}): python -m {spec.module}")
+        return child
+
+    async def _pump(self, child: _Child, stream: asyncio.StreamReader) -> None:
+        while True:
+            try:
+                raw = await stream.readline()
+            except ValueError:  # one line over MAX_LINE_BYTES: readline dropped it
+                raw = b"[mesh: an over-long output line was dropped]\n"
+            if not raw:
+                return
+            line = raw.decode(errors="replace").rstrip("\r\n")
+            child.tail.append(line)
+            self._on_log(child.spec.name, line)
+
+    async def _gate(self, child: _Child, deadline: float) -> None:
+        loop = asyncio.get_running_loop()
+        name, address = child.spec.name, plan.grpc_address(child.spec, self.host)
+        started, status = loop.time(), probe.UNREACHABLE
+        async with probe.probe_channel(address) as channel:
+            while True:
+                if child.exited.done():
+                    await child.finish()
+                    outcome = ServiceExit(name, child.exited.result()).outcome
+                    raise ServiceFailed(name, outcome, child.tail)
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    reason = f"not SERVING within {self._start_timeout_s:g}s (last: {status})"
+                    raise ServiceFailed(name, reason, child.tail)
+                status = await probe.check(channel, min(probe.DEFAULT_CHECK_TIMEOUT_S, remaining))
+                if status == probe.SERVING:
+                    break
+                # Wakes at once if the process exits instead of waiting out the interval.
+                await asyncio.wait({child.exited}, timeout=POLL_INTERVAL_S)
+        self._on_event(f"{name} SERVING on {address} after {loop.time() - started:.1f}s")
+
+    def _on_exit(self, child: _Child) -> None:
+        if self._stopping is not None or self._unexpected is None or self._unexpected.done():
+            return
+        code = child.exited.result() if not child.exited.cancelled() else None
+        self._unexpected.set_result(ServiceExit(child.spec.name, code))
+
+    async def _stop_all(self) -> StopReport:
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        for task in self._bring_up:
+            task.cancel()
+        await asyncio.gather(*self._bring_up, return_exceptions=True)
+        exits = [await self._stop_one(child) for child in reversed(self._children)]
+        return StopReport(tuple(exits), loop.time() - began)
+
+    async def _stop_one(self, child: _Child) -> ServiceExit:
+        name = child.spec.name
+        if child.process.returncode is None:
+            budget = self._drain_delay_s + self._grace_s + STOP_MARGIN_S
+            self._on_event(f"stopping {name} (SIGTERM)")
+            child.terminated = True
+            with contextlib.suppress(ProcessLookupError):
+                child.process.send_signal(signal.SIGTERM)
+            done, _ = await asyncio.wait({child.exited}, timeout=budget)
+            if not done:
+                self._on_event(f"{name} did not exit within {budget:g}s: sending SIGKILL")
+                child.killed = True
+                with contextlib.suppress(ProcessLookupError):
+                    child.process.kill()
+                await asyncio.wait({child.exited}, timeout=KILL_WAIT_S)
+        await child.finish()
+        result = ServiceExit(name, child.process.returncode, child.killed, child.terminated)
+        self._on_event(result.describe())
+        return result
