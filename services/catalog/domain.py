@@ -69,9 +69,10 @@ class Catalog:
 
     def get(self, sku: str) -> Product:
         """The product with this SKU; InvalidArgument if malformed, NotFound if unknown."""
-        validate_sku(sku, "sku")
         product = self._by_sku.get(sku)
         if product is None:
+            # Validate only on a miss: a SKU found in the catalogue is well-formed.
+            validate_sku(sku, "sku")
             raise _product_not_found(sku)
         return product
 

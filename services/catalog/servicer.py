@@ -27,11 +27,18 @@ def product_to_pb(product: Product) -> catalog_pb2.Product:
 class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
     def __init__(self, catalog: Catalog) -> None:
         self._catalog = catalog
+        # Products never change while the process runs, so each reply is built once.
+        self._replies: dict[str, catalog_pb2.GetProductResponse] = {}
 
     async def GetProduct(  # noqa: N802 - gRPC method name
         self, request: catalog_pb2.GetProductRequest, context: Any
     ) -> catalog_pb2.GetProductResponse:
-        return catalog_pb2.GetProductResponse(product=product_to_pb(self._catalog.get(request.sku)))
+        reply = self._replies.get(request.sku)
+        if reply is None:
+            product = self._catalog.get(request.sku)
+            reply = catalog_pb2.GetProductResponse(product=product_to_pb(product))
+            self._replies[product.sku] = reply
+        return reply
 
     async def ListProducts(  # noqa: N802
         self, request: catalog_pb2.ListProductsRequest, context: Any

@@ -37,6 +37,9 @@ class TracingConfig:
     exporter: str = "none"  # "none" | "console" | "otlp"
     service_name: str = ""
     otlp_endpoint: str = ""
+    sample_ratio: float = 1.0
+    """Fraction of new traces sampled (parent-based: a sampled caller is always followed);
+    OTEL_TRACES_SAMPLER=parentbased_traceidratio with OTEL_TRACES_SAMPLER_ARG."""
 
 
 @dataclass(frozen=True)
@@ -116,10 +119,25 @@ def tracing_from_env(env: Mapping[str, str], service_name: str) -> TracingConfig
     exporter = env.get("OTEL_TRACES_EXPORTER", "none").strip().lower()
     if exporter not in {"none", "console", "otlp"}:
         raise ConfigError(f"OTEL_TRACES_EXPORTER must be none, console or otlp, got {exporter!r}")
+    sampler = env.get("OTEL_TRACES_SAMPLER", "parentbased_always_on")
+    ratios = {"parentbased_always_on": "1", "parentbased_always_off": "0"}
+    if sampler not in {*ratios, "parentbased_traceidratio"}:
+        raise ConfigError(
+            "OTEL_TRACES_SAMPLER must be parentbased_always_on, parentbased_always_off or "
+            f"parentbased_traceidratio, got {sampler!r}"
+        )
+    raw_ratio = ratios.get(sampler) or env.get("OTEL_TRACES_SAMPLER_ARG", "1")
+    try:
+        ratio = float(raw_ratio)
+    except ValueError:
+        ratio = -1.0
+    if not 0.0 <= ratio <= 1.0:
+        raise ConfigError(f"OTEL_TRACES_SAMPLER_ARG must be in 0..1, got {raw_ratio!r}")
     return TracingConfig(
         exporter=exporter,
         service_name=env.get("OTEL_SERVICE_NAME", service_name),
         otlp_endpoint=env.get("OTEL_EXPORTER_OTLP_ENDPOINT", ""),
+        sample_ratio=ratio,
     )
 
 

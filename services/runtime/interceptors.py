@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import logging
 import math
+import random
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -22,12 +21,11 @@ from google.rpc import status_pb2
 
 from services.common.errors import DeadlineExceeded, DomainError
 from services.runtime import error_mapping
-from services.runtime.deadlines import CallScope, call_scope
+from services.runtime.deadlines import CallScope, bind_scope, unbind_scope
+from services.runtime.logs import AccessLog
 
 REQUEST_ID_KEY = "x-request-id"
 OPERATION_ID_KEY = "x-operation-id"
-
-_access = logging.getLogger("shopmesh.access")
 
 Behavior = Callable[..., Any]
 
@@ -35,7 +33,7 @@ Behavior = Callable[..., Any]
 class ServerBoundary(grpc.aio.ServerInterceptor):
     """Deadlines, error mapping and access logs for every method of a server."""
 
-    def __init__(self, *, default_deadline_s: float, access_log: bool = True) -> None:
+    def __init__(self, *, default_deadline_s: float, access_log: AccessLog | None = None) -> None:
         self._default_deadline_s = default_deadline_s
         self._access_log = access_log
         self._wrapped: dict[str, grpc.RpcMethodHandler[Any, Any]] = {}
@@ -88,18 +86,19 @@ class ServerBoundary(grpc.aio.ServerInterceptor):
             started = time.perf_counter()
             scope, remaining = self._scope(context, bounded=bounded)
             code = grpc.StatusCode.OK
+            token = bind_scope(scope)
             try:
-                with call_scope(scope):
-                    if remaining is None:
-                        return await behavior(request, context)
-                    async with asyncio.timeout(remaining):
-                        return await behavior(request, context)
+                if remaining is None:
+                    return await behavior(request, context)
+                async with asyncio.timeout(remaining):
+                    return await behavior(request, context)
             except BaseException as exc:
                 code, status = _settle(exc, method, context)
                 if status is not None:
                     await context.abort(code, status.message, _trailers(status))
                 raise
             finally:
+                unbind_scope(token)
                 self._log(method, code, started, scope, context)
 
         return unary
@@ -109,16 +108,17 @@ class ServerBoundary(grpc.aio.ServerInterceptor):
             started = time.perf_counter()
             scope, _ = self._scope(context, bounded=False)
             code = grpc.StatusCode.OK
+            token = bind_scope(scope)
             try:
-                with call_scope(scope):
-                    async for response in behavior(request, context):
-                        yield response
+                async for response in behavior(request, context):
+                    yield response
             except BaseException as exc:
                 code, status = _settle(exc, method, context)
                 if status is not None:
                     await context.abort(code, status.message, _trailers(status))
                 raise
             finally:
+                unbind_scope(token)
                 self._log(method, code, started, scope, context)
 
         return stream
@@ -133,7 +133,9 @@ class ServerBoundary(grpc.aio.ServerInterceptor):
                 request_id = value[:128]
             elif key == OPERATION_ID_KEY and isinstance(value, str):
                 operation_id = value[:128]
-        request_id = request_id or uuid.uuid4().hex
+        # Not a secret, just unique enough to correlate log lines; getrandbits avoids the
+        # system call uuid4 makes on every request.
+        request_id = request_id or f"{random.getrandbits(128):032x}"
         # Typed as float, but grpc.aio returns None when the caller sent no deadline.
         remaining: float | None = context.time_remaining()
         now = time.monotonic()
@@ -157,18 +159,15 @@ class ServerBoundary(grpc.aio.ServerInterceptor):
         scope: CallScope,
         context: grpc.aio.ServicerContext[Any, Any],
     ) -> None:
-        if not self._access_log:
+        if self._access_log is None:
             return
-        _access.info(
-            "rpc",
-            extra={
-                "rpc_method": method,
-                "grpc_code": code.name,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 3),
-                "peer": context.peer(),
-                "request_id": scope.request_id,
-                "operation_id": scope.operation_id,
-            },
+        self._access_log.write(
+            method,
+            code.name,
+            (time.perf_counter() - started) * 1000,
+            context.peer(),
+            scope.request_id,
+            scope.operation_id,
         )
 
 

@@ -31,7 +31,7 @@ from services.runtime.health import (
 )
 from services.runtime.http_health import HealthHttpServer
 from services.runtime.interceptors import ServerBoundary
-from services.runtime.logs import setup_logging
+from services.runtime.logs import AccessLog, setup_logging
 from services.runtime.tracing import Tracing, setup_tracing
 
 _log = logging.getLogger("shopmesh.server")
@@ -123,7 +123,8 @@ class ServiceHost:
             interceptors=[
                 *self._tracing.server_interceptors,
                 ServerBoundary(
-                    default_deadline_s=config.default_deadline_s, access_log=config.access_log
+                    default_deadline_s=config.default_deadline_s,
+                    access_log=AccessLog(config.service_name) if config.access_log else None,
                 ),
             ],
             options=[

@@ -40,10 +40,12 @@ def setup_tracing(config: TracingConfig) -> Tracing:
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
 
         exporter = OTLPSpanExporter(endpoint=config.otlp_endpoint or None)
-    return tracing_to(exporter, config.service_name)
+    return tracing_to(exporter, config.service_name, sample_ratio=config.sample_ratio)
 
 
-def tracing_to(exporter: Any, service_name: str, *, batch: bool = True) -> Tracing:
+def tracing_to(
+    exporter: Any, service_name: str, *, batch: bool = True, sample_ratio: float = 1.0
+) -> Tracing:
     """Server and client interceptors exporting spans of ``service_name`` to ``exporter``.
 
     Each Tracing has its own provider (not the global one), so several services in one
@@ -56,8 +58,12 @@ def tracing_to(exporter: Any, service_name: str, *, batch: bool = True) -> Traci
     from opentelemetry.sdk.resources import SERVICE_NAME, Resource
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
+    from opentelemetry.sdk.trace.sampling import ParentBasedTraceIdRatio
 
-    provider = TracerProvider(resource=Resource.create({SERVICE_NAME: service_name}))
+    provider = TracerProvider(
+        resource=Resource.create({SERVICE_NAME: service_name}),
+        sampler=ParentBasedTraceIdRatio(sample_ratio),
+    )
     processor = BatchSpanProcessor(exporter) if batch else SimpleSpanProcessor(exporter)
     provider.add_span_processor(processor)
     # The instrumentation package is untyped.

@@ -16,6 +16,12 @@ def test_defaults_come_from_the_manifest_and_service_connect_aliases() -> None:
     assert config.tracing.exporter == "none"
 
 
+def test_sampler_ratio_comes_from_the_standard_variables() -> None:
+    """OTEL_TRACES_SAMPLER=parentbased_traceidratio samples OTEL_TRACES_SAMPLER_ARG."""
+    env = {"OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0.1"}
+    assert runtime_config_from_env(load_manifest(), "catalog", env).tracing.sample_ratio == 0.1
+
+
 def test_environment_overrides_ports_addresses_and_tracing() -> None:
     """Variables override ports and dependency addresses; OTEL_* switch tracing on."""
     env = {
@@ -38,6 +44,7 @@ def test_environment_overrides_ports_addresses_and_tracing() -> None:
         ("SHOPMESH_DRAIN_DELAY_S", "-1"),
         ("SHOPMESH_ACCESS_LOG", "maybe"),
         ("OTEL_TRACES_EXPORTER", "zipkin"),
+        ("OTEL_TRACES_SAMPLER", "sometimes"),
     ],
 )
 def test_malformed_values_fail_naming_the_variable(name: str, value: str) -> None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
-import logging
 import os
 import signal
 import sys
@@ -133,13 +133,14 @@ def main() -> None:
     parser.add_argument("arm", choices=ARMS)
     parser.add_argument("log_file", help="where the JSON log lines (access log) go")
     args = parser.parse_args()
-    setup_logging(SERVICE, "INFO")
-    with open(args.log_file, "a", buffering=1, encoding="utf-8") as log:
-        # Line-buffered like stderr, so each access-log line costs a write as it would in
-        # a container; a file keeps the terminal from becoming the bottleneck.
-        for handler in logging.getLogger().handlers:
-            if isinstance(handler, logging.StreamHandler):
-                handler.setStream(log)
+    # Line-buffered like stderr, so each access-log line costs a write as it would in a
+    # container; a file keeps the terminal from becoming the bottleneck. Both the log
+    # handler and the runtime's access log write to whatever sys.stderr is when built.
+    with (
+        open(args.log_file, "a", buffering=1, encoding="utf-8") as log,
+        contextlib.redirect_stderr(log),
+    ):
+        setup_logging(SERVICE, "INFO")
         asyncio.run(_main(args.arm))
 
 
