@@ -33,8 +33,8 @@ venv: $(STAMP) ## Create .venv with pinned dependencies (needs only python3.11)
 .PHONY: protos
 protos: $(GEN_STAMP) ## Generate Python stubs, .pyi typing and gen/descriptors.binpb from protos/
 
-$(BUF): tools/package.json
-	cd tools && npm install --no-audit --no-fund --silent
+$(BUF): tools/package.json tools/package-lock.json
+	cd tools && npm ci --no-audit --no-fund --silent
 	touch $@
 
 .PHONY: buf-lint
