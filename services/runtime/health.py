@@ -118,6 +118,8 @@ class DependencyMonitor:
 
     A broken Watch stream counts as NOT_SERVING until it can be re-established, so a
     dependency that is down marks this service NOT_SERVING within one retry interval.
+    Like every outbound call, a watch has a deadline (``watch_period_s``); when it runs
+    out the watch is renewed at once and the dependency's status stands meanwhile.
     """
 
     def __init__(
@@ -125,10 +127,12 @@ class DependencyMonitor:
         state: HealthState,
         channels: Mapping[str, grpc.aio.Channel],
         retry_interval_s: float = 1.0,
+        watch_period_s: float = 300.0,
     ) -> None:
         self._state = state
         self._channels = channels
         self._retry_interval_s = retry_interval_s
+        self._watch_period_s = watch_period_s
         self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
@@ -145,14 +149,22 @@ class DependencyMonitor:
     async def _watch(self, name: str, channel: grpc.aio.Channel) -> None:
         stub = health_pb2_grpc.HealthStub(channel)  # type: ignore[no-untyped-call]
         while True:
-            try:
-                call = stub.Watch(health_pb2.HealthCheckRequest(service=""))
-                async for reply in call:
-                    await self._state.set_dependency(name, reply.status == SERVING)
-            except grpc.aio.AioRpcError as exc:
-                _log.debug(
-                    "dependency watch failed",
-                    extra={"dependency": name, "grpc_code": exc.code().name},
-                )
+            if await self._watch_once(name, stub):
+                continue  # the period ran out with the dependency reachable: renew now
             await self._state.set_dependency(name, False)
             await asyncio.sleep(self._retry_interval_s)
+
+    async def _watch_once(self, name: str, stub: Any) -> bool:
+        """Follows one Watch; True if it only ended because its period ran out."""
+        request = health_pb2.HealthCheckRequest(service="")
+        try:
+            async for reply in stub.Watch(request, timeout=self._watch_period_s):
+                await self._state.set_dependency(name, reply.status == SERVING)
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
+                return True
+            _log.debug(
+                "dependency watch failed",
+                extra={"dependency": name, "grpc_code": exc.code().name},
+            )
+        return False  # failed, or the dependency ended the stream (it is draining)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -11,8 +12,9 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from services.runtime.channels import Channels
+from services.runtime.health import DependencyMonitor, HealthState
 from services.runtime.server import Registration, ServiceHost, ServiceParts
-from tests.conftest import running_host
+from tests.conftest import TEST_RUNTIME, running_host
 
 FAKE_SERVICE = "shopmesh.test.v1.FakeService"
 Status = health_pb2.HealthCheckResponse
@@ -139,3 +141,42 @@ async def _until(host: ServiceHost, wanted: int) -> None:
         async for status in host.health.changes():
             if status == wanted:
                 return
+
+
+async def _statuses_during(host_state: HealthState, seconds: float) -> list[int]:
+    """Every status the state reports (current first) within ``seconds``."""
+    seen: list[int] = []
+
+    async def follow() -> None:
+        async for status in host_state.changes():
+            seen.append(status)
+
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(follow(), seconds)
+    return seen
+
+
+async def test_dependency_health_holds_past_the_default_deadline() -> None:
+    """A healthy dependency keeps the dependent SERVING without a flap, even for longer
+    than the default deadline that outbound calls get (the watch is no ordinary call)."""
+    async with running_host(_build()) as dependency:
+        deps = {"dep": f"127.0.0.1:{dependency.grpc_port}"}
+        async with running_host(_build(hard_dependencies=("dep",)), dependencies=deps) as host:
+            await _until(host, Status.SERVING)
+            seen = await _statuses_during(host.health, TEST_RUNTIME.default_deadline_s + 1.0)
+    assert seen == [Status.SERVING]
+
+
+async def test_dependency_watch_is_renewed_when_its_period_ends() -> None:
+    """The monitor's watch has a deadline; when it runs out it is renewed at once and the
+    dependency's status does not change."""
+    async with running_host(_build()) as dependency:
+        state = HealthState(["x"], hard_dependencies=["dep"])
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{dependency.grpc_port}") as channel:
+            monitor = DependencyMonitor(state, {"dep": channel}, watch_period_s=0.3)
+            monitor.start()
+            try:
+                seen = await _statuses_during(state, 1.5)
+            finally:
+                await monitor.stop()
+    assert seen == [Status.NOT_SERVING, Status.SERVING]
