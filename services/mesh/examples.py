@@ -13,11 +13,16 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Example:
-    """One call of ``method`` (a method of the keyed service) with a JSON request."""
+    """One call of ``method`` (a method of the keyed service) with a JSON request, or
+    several for a client or bidirectional stream (grpcurl reads one object per message)."""
 
     method: str
-    request: Mapping[str, Any]
+    request: Mapping[str, Any] | tuple[Mapping[str, Any], ...]
     note: str = ""
+
+    @property
+    def messages(self) -> tuple[Mapping[str, Any], ...]:
+        return self.request if isinstance(self.request, tuple) else (self.request,)
 
 
 _ITEMS = [{"sku": "SKU-00042", "quantity": 2}]
@@ -27,8 +32,25 @@ EXAMPLES: Mapping[str, tuple[Example, ...]] = {
         Example("GetProduct", {"sku": "SKU-00042"}),
         Example("ListProducts", {"category": "books", "limit": 3}, "server stream"),
     ),
-    "shopmesh.pricing.v1.PricingService": (Example("Quote", {"items": _ITEMS, "region": "DE"}),),
-    "shopmesh.inventory.v1.InventoryService": (Example("GetStock", {"sku": "SKU-00042"}),),
+    "shopmesh.pricing.v1.PricingService": (
+        Example("Quote", {"items": _ITEMS, "region": "DE"}),
+        Example(
+            "QuoteStream",
+            (
+                {"line_id": "1", "item": {"sku": "SKU-00042", "quantity": 2}, "region": "DE"},
+                {"line_id": "2", "item": {"sku": "SKU-00007", "quantity": 12}, "region": "DE"},
+            ),
+            "bidi stream: one reply per line",
+        ),
+    ),
+    "shopmesh.inventory.v1.InventoryService": (
+        Example("GetStock", {"sku": "SKU-00042"}),
+        Example(
+            "Restock",
+            ({"sku": "SKU-00042", "quantity": 10}, {"sku": "SKU-00043", "quantity": 5}),
+            "client stream: one reply for all deliveries",
+        ),
+    ),
     "shopmesh.payments.v1.PaymentsService": (
         Example(
             "Charge",

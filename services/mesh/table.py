@@ -78,6 +78,6 @@ def render_grpcurl(specs: Sequence[ServiceSpec], host: str) -> str:
 
 
 def _call(target: str, service: str, example: Example) -> str:
-    body = shlex.quote(json.dumps(example.request, separators=(",", ":")))
+    body = shlex.quote(" ".join(json.dumps(m, separators=(",", ":")) for m in example.messages))
     command = f"grpcurl -plaintext -d {body} {target} {service}/{example.method}"
     return f"{command}  # {example.note}" if example.note else command

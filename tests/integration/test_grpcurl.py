@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
+from services.mesh.examples import EXAMPLES, Example
 from tests.integration.mesh_fixture import Mesh, running_mesh
 
 SERVICES = {
@@ -170,3 +171,28 @@ async def test_place_order_then_watch_its_events(mesh: Mesh) -> None:
         "ORDER_EVENT_TYPE_CHARGED",
         "ORDER_EVENT_TYPE_CONFIRMED",
     ]
+
+
+SERVICE_BY_PROTO = {proto: name for name, proto in SERVICES.items()}
+
+
+@pytest.mark.parametrize(
+    "example",
+    [(proto, example) for proto, examples in EXAMPLES.items() for example in examples],
+    ids=lambda case: case[1].method,
+)
+async def test_every_example_the_runner_prints_works(
+    mesh: Mesh, example: tuple[str, Example]
+) -> None:
+    """Each grpcurl example `make run` prints succeeds against the seeded shop."""
+    proto, call = example
+    streams_forever = call.method == "WatchOrders"
+    replies, err = await invoke(
+        mesh,
+        SERVICE_BY_PROTO[proto],
+        call.method,
+        *call.messages,
+        max_time_s=1 if streams_forever else None,
+    )
+    assert replies, err
+    assert all("error" not in reply for reply in replies)
