@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
+from typing import Any
+
+import pytest_asyncio
 
 from services.runtime.config import RuntimeConfig
 from services.runtime.server import BuildParts, ServiceHost
@@ -36,3 +40,16 @@ async def running_host(
         yield host
     finally:
         await host.stop(grace_s=0.5, drain_delay_s=0.0)
+
+
+@pytest_asyncio.fixture(autouse=True)
+async def _no_unhandled_loop_errors() -> AsyncIterator[None]:
+    """Fails a test whose event loop reported an error nobody handled (a task that died
+    with an exception, a generator that failed while being finalised)."""
+    loop = asyncio.get_running_loop()
+    errors: list[dict[str, Any]] = []
+    loop.set_exception_handler(lambda _, context: errors.append(context))
+    yield
+    await asyncio.sleep(0)  # let finalisers scheduled by the test's last steps run
+    loop.set_exception_handler(None)
+    assert not errors, [str(e.get("exception") or e.get("message")) for e in errors]

@@ -8,6 +8,7 @@ inherits the handler's deadline.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import math
 import time
@@ -42,7 +43,14 @@ def bind_scope(scope: CallScope) -> contextvars.Token[CallScope | None]:
 
 
 def unbind_scope(token: contextvars.Token[CallScope | None]) -> None:
-    _current.reset(token)
+    """Restores the scope before ``bind_scope``.
+
+    A stream handler abandoned mid-stream is finalised later by the event loop, in
+    another context, where the token means nothing; the call's own context ended with
+    its task, so there is nothing left to restore.
+    """
+    with contextlib.suppress(ValueError):
+        _current.reset(token)
 
 
 def outbound_timeout(default_s: float, margin_s: float, requested_s: float | None = None) -> float:
