@@ -132,6 +132,19 @@ async def test_failure_at_each_step_compensates_exactly_once(shop: Shop, step: s
     assert types[-1] == EventType.ORDER_EVENT_TYPE_FAILED
 
 
+async def test_one_unavailable_charge_is_retried_transparently(tmp_path: Path) -> None:
+    """R-D34: an UNAVAILABLE answer is retried by the channel's retry policy, so an order
+    whose first charge attempt hits an outage is still confirmed, charged once."""
+    async with _shop(tmp_path, FailurePolicy(unavailable_every=2)) as shop:
+        first = await shop.orders.PlaceOrder(_order("k-retry-1", ("SKU-00021", 1)), timeout=10)
+        # Attempt 2 (this order's first) is UNAVAILABLE; attempt 3 is its retry.
+        second = await shop.orders.PlaceOrder(_order("k-retry-2", ("SKU-00022", 1)), timeout=10)
+        for reply in (first, second):
+            assert reply.order.state == orders_pb2.ORDER_STATE_CONFIRMED
+        charged = [e for e in await shop.events() if e.type == EventType.ORDER_EVENT_TYPE_CHARGED]
+        assert len(charged) == 2
+
+
 async def test_payments_outage_is_retried_then_compensated(tmp_path: Path) -> None:
     """UNAVAILABLE from payments is retried (bounded), then the saga compensates."""
     async with _shop(tmp_path, FailurePolicy(unavailable_every=1)) as shop:
