@@ -1,0 +1,1 @@
+"""REST/JSON edge gateway: google.api.http transcoding to the gRPC mesh."""
