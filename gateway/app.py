@@ -1,0 +1,290 @@
+"""The transcoding ASGI app: HTTP/JSON request → route → gRPC call → JSON response.
+
+Routes come from the descriptors' google.api.http rules (``gateway.routes``), so an
+annotated RPC is exposed by regenerating the descriptors, with no code here. Shapes:
+unary → JSON; server streaming → NDJSON (``{"result": ...}`` per message, a final
+``{"error": ...}`` line if the stream fails after it started); client and bidi
+streaming read an NDJSON request body, one message per line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+import grpc
+from google.protobuf import descriptor_pool, message
+
+from gateway import responses
+from gateway.descriptors import message_class
+from gateway.metadata import deadline_s, request_metadata, response_headers
+from gateway.problems import BadRequest, GatewayProblem, MethodNotAllowed, NotFound
+from gateway.request_body import ClientGone, Receive, ndjson_lines, read_body
+from gateway.responses import Send
+from gateway.routes import Match, Route, RouteTable
+from gateway.transcode import build_request, render_response
+from gateway.upstream import Upstreams
+from gateway.upstream_errors import retry_after, status_json, status_of
+
+DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class TranscoderConfig:
+    """Deadlines per call shape, and the largest JSON response passed on."""
+
+    default_deadline_s: float = 10.0
+    max_deadline_s: float = 30.0
+    stream_default_deadline_s: float = 300.0
+    stream_max_deadline_s: float = 3600.0
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+
+
+@dataclass(frozen=True)
+class _Call:
+    """One matched request, ready to be sent upstream."""
+
+    route: Route
+    bindings: dict[str, str]
+    query: list[tuple[str, str]]
+    metadata: tuple[tuple[str, str], ...]
+    timeout_s: float
+
+
+class Transcoder:
+    """The ASGI app. Edge concerns (limits, auth, CORS, ...) wrap it from outside."""
+
+    def __init__(
+        self,
+        table: RouteTable,
+        pool: descriptor_pool.DescriptorPool,
+        upstreams: Upstreams,
+        config: TranscoderConfig = TranscoderConfig(),
+    ) -> None:
+        self._table = table
+        self._pool = pool
+        self._upstreams = upstreams
+        self._config = config
+
+    async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        try:
+            call = self._match(scope)
+            await self._dispatch(call, receive, send)
+        except GatewayProblem as problem:
+            await responses.send_problem(send, problem)
+        except grpc.aio.AioRpcError as error:
+            await self._send_rpc_error(send, error)
+        except ClientGone:
+            return
+        except Exception as exc:  # the one place a bug becomes an opaque 500
+            await responses.send_internal_error(send, exc)
+
+    def _match(self, scope: dict[str, Any]) -> _Call:
+        raw_path = scope.get("raw_path") or scope["path"].encode()
+        result = self._table.match(scope["method"], raw_path.decode("latin-1"))
+        if not isinstance(result, Match):
+            raise _no_route(result)
+        try:
+            query_text = scope.get("query_string", b"").decode("utf-8")
+            query = parse_qsl(query_text, keep_blank_values=True, errors="strict")
+        except (UnicodeDecodeError, ValueError):
+            raise BadRequest("query string is not valid UTF-8 percent-encoding") from None
+        method = result.route.method
+        streams = method.client_streaming or method.server_streaming
+        config = self._config
+        timeout = deadline_s(
+            scope["headers"],
+            config.stream_default_deadline_s if streams else config.default_deadline_s,
+            config.stream_max_deadline_s if streams else config.max_deadline_s,
+        )
+        client = scope.get("client")
+        metadata = request_metadata(scope["headers"], client[0] if client else None)
+        return _Call(result.route, dict(result.bindings), query, metadata, timeout)
+
+    async def _dispatch(self, call: _Call, receive: Receive, send: Send) -> None:
+        method = call.route.method
+        invoke = self._upstreams.callable_for(method)
+        request_class = message_class(self._pool, method.input_type.full_name)
+        if not method.client_streaming:
+            body = await read_body(receive)
+            request = self._request(request_class, call, body)
+            if method.server_streaming:
+                await self._server_stream(invoke(request, **_options(call)), call, receive, send)
+            else:
+                await self._unary(invoke(request, **_options(call)), call, send)
+            return
+        feed = _RequestFeed(self, request_class, call, receive)
+        try:
+            if method.server_streaming:
+                rpc = invoke(feed.messages(), **_options(call))
+                await self._server_stream(rpc, call, None, send, feed)
+            else:
+                await self._unary(invoke(feed.messages(), **_options(call)), call, send)
+        except (grpc.aio.AioRpcError, asyncio.CancelledError):
+            # A bad line aborts the upstream call (grpc.aio reports that as a cancelled
+            # call); the client must hear about the line instead.
+            if feed.problem is not None and not _being_cancelled():
+                raise feed.problem from None
+            raise
+
+    def _request(
+        self, request_class: type[message.Message], call: _Call, body: bytes
+    ) -> message.Message:
+        return build_request(
+            request_class,
+            self._pool,
+            body_field=call.route.body,
+            body=body,
+            bindings=call.bindings,
+            query=call.query,
+        )
+
+    async def _unary(self, rpc: Any, call: _Call, send: Send) -> None:
+        reply = await rpc
+        document = render_response(reply, self._pool, call.route.response_body)
+        body = responses.encode(document)
+        if len(body) > self._config.max_response_bytes:
+            await responses.send_status_json(
+                send, 13, "upstream response exceeds the gateway's size limit", http_status=502
+            )
+            return
+        headers = response_headers(
+            [*(await rpc.initial_metadata() or ()), *(await rpc.trailing_metadata() or ())]
+        )
+        await responses.send_body(send, 200, body, headers=headers)
+
+    async def _server_stream(
+        self,
+        rpc: Any,
+        call: _Call,
+        receive: Receive | None,
+        send: Send,
+        feed: _RequestFeed | None = None,
+    ) -> None:
+        """NDJSON: the status is decided by the first message (or the error before it)."""
+        replies = rpc.__aiter__()
+        try:
+            first = await replies.__anext__()
+        except StopAsyncIteration:
+            first = None
+        watcher = asyncio.create_task(_cancel_on_disconnect(receive, rpc)) if receive else None
+        try:
+            await responses.start_stream(send, response_headers(await rpc.initial_metadata() or ()))
+            if first is not None:
+                await responses.send_line(send, {"result": self._render(first, call)})
+                try:
+                    async for reply in replies:
+                        await responses.send_line(send, {"result": self._render(reply, call)})
+                except (grpc.aio.AioRpcError, asyncio.CancelledError) as error:
+                    bad_line = feed is not None and feed.problem is not None
+                    if isinstance(error, asyncio.CancelledError) and (
+                        _being_cancelled() or not bad_line
+                    ):
+                        raise
+                    # Headers are gone: the failure becomes the stream's visible last line.
+                    await responses.send_line(send, {"error": self._error_line(error, feed)})
+            await responses.end_stream(send)
+        finally:
+            if watcher is not None:
+                watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
+
+    def _error_line(self, error: BaseException, feed: _RequestFeed | None) -> Any:
+        if feed is not None and feed.problem is not None:
+            return {"code": feed.problem.grpc_code, "message": feed.problem.message, "details": []}
+        assert isinstance(error, grpc.aio.AioRpcError)
+        return status_json(status_of(error), self._pool)
+
+    def _render(self, reply: message.Message, call: _Call) -> Any:
+        return render_response(reply, self._pool, call.route.response_body)
+
+    async def _send_rpc_error(self, send: Send, error: grpc.aio.AioRpcError) -> None:
+        status = status_of(error)
+        headers: list[tuple[bytes, bytes]] = []
+        delay = retry_after(status)
+        if delay is not None:
+            headers.append((b"retry-after", delay.encode()))
+        rendered = status_json(status, self._pool)
+        await responses.send_status_json(
+            send, rendered["code"], rendered["message"], rendered["details"], headers
+        )
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            event = await receive()
+            if event["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif event["type"] == "lifespan.shutdown":
+                await self._upstreams.close(grace_s=1.0)
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+class _RequestFeed:
+    """An NDJSON request body as a stream of request messages for the upstream call.
+
+    gRPC consumes the iterator in its own task, so a bad line cannot raise to us: it is
+    kept here and the call aborted; the handler then reports the line, not the abort.
+    """
+
+    def __init__(
+        self,
+        transcoder: Transcoder,
+        request_class: type[message.Message],
+        call: _Call,
+        receive: Receive,
+    ) -> None:
+        self._transcoder = transcoder
+        self._request_class = request_class
+        self._call = call
+        self._receive = receive
+        self.problem: GatewayProblem | None = None
+
+    async def messages(self) -> AsyncIterator[message.Message]:
+        try:
+            async for line in ndjson_lines(self._receive):
+                yield self._transcoder._request(self._request_class, self._call, line)
+        except GatewayProblem as problem:
+            self.problem = problem
+            raise
+
+
+def _being_cancelled() -> bool:
+    """True when this task itself is being cancelled (not just a call it awaited)."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
+def _options(call: _Call) -> dict[str, Any]:
+    return {"timeout": call.timeout_s, "metadata": call.metadata}
+
+
+def _no_route(result: Any) -> GatewayProblem:
+    allowed: Sequence[str] = getattr(result, "allowed", ())
+    if allowed:
+        return MethodNotAllowed(
+            "method not allowed for this path", headers=[("Allow", ", ".join(allowed))]
+        )
+    reason = getattr(result, "reason", "")
+    if reason:
+        return BadRequest(f"invalid path: {reason}")
+    return NotFound("no route for this path")
+
+
+async def _cancel_on_disconnect(receive: Receive, rpc: Any) -> None:
+    """Cancels the upstream call when the HTTP client goes away (R-E40)."""
+    while True:
+        event = await receive()
+        if event["type"] == "http.disconnect":
+            rpc.cancel()
+            return

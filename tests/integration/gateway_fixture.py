@@ -1,0 +1,65 @@
+"""The transcoding gateway under real uvicorn on 127.0.0.1 port 0, over the real mesh."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import uvicorn
+
+from gateway.app import Transcoder, TranscoderConfig
+from gateway.routes import RouteTable
+from gateway.upstream import Upstreams
+from services.manifest import load_manifest
+from tests.integration.mesh_fixture import Mesh, running_mesh
+
+
+@dataclass
+class Gateway:
+    base_url: str
+    session: aiohttp.ClientSession
+    mesh: Mesh
+
+
+@asynccontextmanager
+async def serving(app: Any) -> AsyncIterator[str]:
+    """Runs ``app`` under uvicorn on a free port; yields its base URL."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="on", log_level="warning")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    try:
+        async with asyncio.timeout(10):
+            while not server.started:  # noqa: ASYNC110 - uvicorn offers no started event
+                await asyncio.sleep(0.01)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 10)
+
+
+def upstream_targets(mesh: Mesh) -> dict[str, str]:
+    """Each public gRPC service's address in the running mesh, from the manifest."""
+    return {
+        proto: mesh.address(spec.name)
+        for spec in load_manifest().services
+        for proto in spec.proto_services
+    }
+
+
+@asynccontextmanager
+async def running_gateway(
+    data_dir: Path, config: TranscoderConfig | None = None, **mesh_options: Any
+) -> AsyncIterator[Gateway]:
+    async with running_mesh(data_dir, **mesh_options) as mesh:
+        table = RouteTable.from_descriptor_set()
+        assert table.pool is not None
+        upstreams = Upstreams(upstream_targets(mesh), table.pool, default_deadline_s=10.0)
+        app = Transcoder(table, table.pool, upstreams, config or TranscoderConfig())
+        async with serving(app) as base_url, aiohttp.ClientSession() as session:
+            yield Gateway(base_url, session, mesh)
