@@ -64,11 +64,14 @@ class Transcoder:
         pool: descriptor_pool.DescriptorPool,
         upstreams: Upstreams,
         config: TranscoderConfig = TranscoderConfig(),
+        *,
+        forward_trace_headers: bool = True,
     ) -> None:
         self._table = table
         self._pool = pool
         self._upstreams = upstreams
         self._config = config
+        self._forward_trace = forward_trace_headers
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -107,7 +110,9 @@ class Transcoder:
             config.stream_max_deadline_s if streams else config.max_deadline_s,
         )
         client = scope.get("client")
-        metadata = request_metadata(scope["headers"], client[0] if client else None)
+        metadata = request_metadata(
+            scope["headers"], client[0] if client else None, forward_trace=self._forward_trace
+        )
         return _Call(result.route, dict(result.bindings), query, metadata, timeout)
 
     async def _dispatch(self, call: _Call, receive: Receive, send: Send) -> None:

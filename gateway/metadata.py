@@ -24,18 +24,25 @@ _TIMEOUT = re.compile(r"^(\d{1,8})([HMSmun])$")
 _UNITS = {"H": 3600.0, "M": 60.0, "S": 1.0, "m": 1e-3, "u": 1e-6, "n": 1e-9}
 
 
+TRACE_HEADERS = frozenset({"traceparent", "tracestate"})
+
+
 def request_metadata(
-    headers: Iterable[tuple[bytes, bytes]], peer: str | None
+    headers: Iterable[tuple[bytes, bytes]], peer: str | None, *, forward_trace: bool = True
 ) -> tuple[tuple[str, str], ...]:
     """Metadata for the upstream call from the allow-listed request headers.
 
     ``x-forwarded-for`` is rebuilt from the connection's peer, never taken from the
-    client, so the mesh sees who really called.
+    client, so the mesh sees who really called. With tracing on, the client's trace
+    headers are not copied: the gateway's own span continues them and the gRPC
+    instrumentation sends its context instead.
     """
     metadata: list[tuple[str, str]] = []
     for raw_name, raw_value in headers:
         name = raw_name.decode("latin-1").lower()
         value = raw_value.decode("latin-1")
+        if name in TRACE_HEADERS and not forward_trace:
+            continue
         if name in FORWARDED_HEADERS:
             metadata.append((name, value))
         elif name.startswith(METADATA_PREFIX):

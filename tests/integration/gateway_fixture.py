@@ -12,9 +12,9 @@ from typing import Any
 import aiohttp
 import uvicorn
 
-from gateway.app import Transcoder, TranscoderConfig
-from gateway.routes import RouteTable
-from gateway.upstream import Upstreams
+from gateway.config import GatewayConfig
+from gateway.edge.config import EdgeConfig
+from gateway.server import build_gateway
 from services.manifest import load_manifest
 from tests.integration.mesh_fixture import Mesh, running_mesh
 
@@ -54,12 +54,14 @@ def upstream_targets(mesh: Mesh) -> dict[str, str]:
 
 @asynccontextmanager
 async def running_gateway(
-    data_dir: Path, config: TranscoderConfig | None = None, **mesh_options: Any
+    data_dir: Path, edge: EdgeConfig | None = None, **mesh_options: Any
 ) -> AsyncIterator[Gateway]:
+    """The whole gateway as ``python -m gateway`` builds it (edge, docs, transcoder);
+    rate limiting off unless ``edge`` says otherwise."""
     async with running_mesh(data_dir, **mesh_options) as mesh:
-        table = RouteTable.from_descriptor_set()
-        assert table.pool is not None
-        upstreams = Upstreams(upstream_targets(mesh), table.pool, default_deadline_s=10.0)
-        app = Transcoder(table, table.pool, upstreams, config or TranscoderConfig())
-        async with serving(app) as base_url, aiohttp.ClientSession() as session:
+        config = GatewayConfig(
+            upstreams=upstream_targets(mesh), edge=edge or EdgeConfig(rate_per_s=0.0)
+        )
+        gateway = build_gateway(config)
+        async with serving(gateway.app) as base_url, aiohttp.ClientSession() as session:
             yield Gateway(base_url, session, mesh)
