@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from gateway.http_status import GRPC_TO_HTTP
+from gateway.http_status import GRPC_TO_HTTP, send_status
 from gateway.problems import GatewayProblem
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
@@ -51,8 +51,7 @@ async def send_status_json(
 ) -> None:
     """A google.rpc.Status JSON error with the HTTP status the shared table gives."""
     status = http_status if http_status is not None else GRPC_TO_HTTP.get(code, 500)
-    body = encode({"code": code, "message": message, "details": list(details)})
-    await send_body(send, status, body, headers=headers)
+    await send_status(send, status, code, message, headers, details=details)
 
 
 async def send_problem(send: Send, problem: GatewayProblem) -> None:
