@@ -14,10 +14,12 @@ from services.runtime.config import (
     ConfigError,
     TracingConfig,
     dependency_env_name,
+    number_from_env,
     tracing_from_env,
 )
 
 DEFAULT_PORT = 8080
+MIN_DEADLINE_S = 0.001
 
 
 @dataclass(frozen=True)
@@ -33,15 +35,8 @@ class GatewayConfig:
     log_level: str = "INFO"
 
 
-def _float(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name, str(default))
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if value <= 0:
-        raise ConfigError(f"{name} must be a positive number, got {raw!r}")
-    return value
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    return number_from_env(env, name, default, minimum=MIN_DEADLINE_S)
 
 
 def gateway_config_from_env(manifest: Manifest, env: Mapping[str, str]) -> GatewayConfig:
@@ -56,10 +51,10 @@ def gateway_config_from_env(manifest: Manifest, env: Mapping[str, str]) -> Gatew
     if not raw_port.isdigit() or int(raw_port) > 65535:
         raise ConfigError(f"GATEWAY_PORT must be a TCP port, got {raw_port!r}")
     transcoder = TranscoderConfig(
-        default_deadline_s=_float(env, "GATEWAY_DEFAULT_DEADLINE_S", 10.0),
-        max_deadline_s=_float(env, "GATEWAY_MAX_DEADLINE_S", 30.0),
-        stream_default_deadline_s=_float(env, "GATEWAY_STREAM_DEFAULT_DEADLINE_S", 300.0),
-        stream_max_deadline_s=_float(env, "GATEWAY_STREAM_MAX_DEADLINE_S", 3600.0),
+        default_deadline_s=_seconds(env, "GATEWAY_DEFAULT_DEADLINE_S", 10.0),
+        max_deadline_s=_seconds(env, "GATEWAY_MAX_DEADLINE_S", 30.0),
+        stream_default_deadline_s=_seconds(env, "GATEWAY_STREAM_DEFAULT_DEADLINE_S", 300.0),
+        stream_max_deadline_s=_seconds(env, "GATEWAY_STREAM_MAX_DEADLINE_S", 3600.0),
     )
     return GatewayConfig(
         upstreams=upstreams,

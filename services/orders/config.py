@@ -6,10 +6,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from services.runtime.config import ENV_PREFIX, ConfigError, data_dir_from_env
+from services.runtime.config import ENV_PREFIX, data_dir_from_env, number_from_env
 
 DEFAULT_RECOVERY_INTERVAL_S = 5.0
 """How often unfinished sagas (a crash, or a dependency down mid-compensation) are swept."""
+MIN_RECOVERY_INTERVAL_S = 0.01
 
 
 @dataclass(frozen=True)
@@ -19,13 +20,12 @@ class OrdersConfig:
 
 
 def orders_config_from_env(env: Mapping[str, str]) -> OrdersConfig:
-    raw = env.get(f"{ENV_PREFIX}SAGA_RECOVERY_INTERVAL_S", str(DEFAULT_RECOVERY_INTERVAL_S))
-    try:
-        interval = float(raw)
-    except ValueError:
-        interval = -1.0
-    if interval <= 0:
-        raise ConfigError(f"{ENV_PREFIX}SAGA_RECOVERY_INTERVAL_S must be > 0, got {raw!r}")
+    interval = number_from_env(
+        env,
+        f"{ENV_PREFIX}SAGA_RECOVERY_INTERVAL_S",
+        DEFAULT_RECOVERY_INTERVAL_S,
+        minimum=MIN_RECOVERY_INTERVAL_S,
+    )
     return OrdersConfig(
         database=data_dir_from_env(env) / "orders.sqlite3", recovery_interval_s=interval
     )

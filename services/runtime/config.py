@@ -66,15 +66,22 @@ def _get(env: Mapping[str, str], name: str, default: str) -> str:
     return env.get(ENV_PREFIX + name, default)
 
 
-def _number(env: Mapping[str, str], name: str, default: float, *, minimum: float = 0.0) -> float:
-    raw = _get(env, name, str(default))
+def number_from_env(
+    env: Mapping[str, str], variable: str, default: float, *, minimum: float = 0.0
+) -> float:
+    """The number in ``variable`` (its full name), at least ``minimum``; fails by name."""
+    raw = env.get(variable, str(default))
     try:
         value = float(raw)
     except ValueError:
-        raise ConfigError(f"{ENV_PREFIX}{name} must be a number, got {raw!r}") from None
+        raise ConfigError(f"{variable} must be a number, got {raw!r}") from None
     if value < minimum:
-        raise ConfigError(f"{ENV_PREFIX}{name} must be >= {minimum}, got {value}")
+        raise ConfigError(f"{variable} must be >= {minimum}, got {value}")
     return value
+
+
+def _number(env: Mapping[str, str], name: str, default: float, *, minimum: float = 0.0) -> float:
+    return number_from_env(env, ENV_PREFIX + name, default, minimum=minimum)
 
 
 def _port(env: Mapping[str, str], name: str, default: int) -> int:
