@@ -12,6 +12,7 @@ from typing import Any
 import aiohttp
 import uvicorn
 
+from gateway.app import TranscoderConfig
 from gateway.config import GatewayConfig
 from gateway.edge.config import EdgeConfig
 from gateway.server import build_gateway
@@ -54,13 +55,18 @@ def upstream_targets(mesh: Mesh) -> dict[str, str]:
 
 @asynccontextmanager
 async def running_gateway(
-    data_dir: Path, edge: EdgeConfig | None = None, **mesh_options: Any
+    data_dir: Path,
+    edge: EdgeConfig | None = None,
+    transcoder: TranscoderConfig | None = None,
+    **mesh_options: Any,
 ) -> AsyncIterator[Gateway]:
     """The whole gateway as ``python -m gateway`` builds it (edge, docs, transcoder);
     rate limiting off unless ``edge`` says otherwise."""
     async with running_mesh(data_dir, **mesh_options) as mesh:
         config = GatewayConfig(
-            upstreams=upstream_targets(mesh), edge=edge or EdgeConfig(rate_per_s=0.0)
+            upstreams=upstream_targets(mesh),
+            edge=edge or EdgeConfig(rate_per_s=0.0),
+            transcoder=transcoder or TranscoderConfig(),
         )
         gateway = build_gateway(config)
         async with serving(gateway.app) as base_url, aiohttp.ClientSession() as session:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
 import yarl
 
+from gateway.app import TranscoderConfig
 from tests.integration.gateway_fixture import Gateway, running_gateway
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -168,3 +170,29 @@ async def test_bad_paths_and_methods_get_json_errors(
     assert got == status
     assert isinstance(body["code"], int)
     assert body["message"]
+
+
+async def test_stream_failing_after_messages_ends_with_an_error_line(gw: Gateway) -> None:
+    """R-A16: a stream that fails after k messages keeps them and ends with {"error": ...}."""
+    await _json(gw, "POST", "/v1/orders", json={**ORDER, "idempotencyKey": "gw-watch"})
+    async with gw.session.get(
+        gw.base_url + "/v1/orders:watch", headers={"grpc-timeout": "500m"}
+    ) as response:
+        assert response.status == 200
+        lines = [json.loads(line) for line in (await response.read()).splitlines()]
+    assert len(lines) >= 2
+    assert all("result" in line for line in lines[:-1])
+    assert lines[-1]["error"]["code"] == 4  # DEADLINE_EXCEEDED: the watch never ends
+
+
+async def test_response_over_the_limit_is_502_not_a_truncated_200(tmp_path: Path) -> None:
+    """R-A10: an upstream reply rendered larger than the limit is a 502 JSON error."""
+    small = TranscoderConfig(max_response_bytes=300)
+    async with running_gateway(tmp_path, transcoder=small) as gateway:
+        skus = "&".join(f"skus=SKU-{n:05d}" for n in range(1, 20))
+        async with gateway.session.get(f"{gateway.base_url}/v1/products:batchGet?{skus}") as r:
+            assert r.status == 502
+            body = await r.json()
+        assert body["code"] == 13
+        async with gateway.session.get(f"{gateway.base_url}/v1/products/SKU-00001") as r:
+            assert r.status == 200  # a small reply still passes
