@@ -41,6 +41,8 @@ class TranscoderConfig:
     max_deadline_s: float = 30.0
     stream_default_deadline_s: float = 300.0
     stream_max_deadline_s: float = 3600.0
+    first_message_wait_s: float = 1.0
+    """How long a server stream's first message may decide the HTTP status."""
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
 
 
@@ -66,12 +68,14 @@ class Transcoder:
         config: TranscoderConfig = TranscoderConfig(),
         *,
         forward_trace_headers: bool = True,
+        closing: asyncio.Event | None = None,
     ) -> None:
         self._table = table
         self._pool = pool
         self._upstreams = upstreams
         self._config = config
         self._forward_trace = forward_trace_headers
+        self._closing = closing
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -175,21 +179,34 @@ class Transcoder:
         send: Send,
         feed: _RequestFeed | None = None,
     ) -> None:
-        """NDJSON: the status is decided by the first message (or the error before it)."""
+        """NDJSON. The status is decided by the first message, or the error before it, if
+        either comes within ``first_message_wait_s``; a stream that is quiet longer (a
+        live watch) gets its 200 then, so clients and proxies are not left without
+        headers, and anything that follows, an error included, arrives as lines."""
         replies = rpc.__aiter__()
+        first_reply = asyncio.ensure_future(_next(replies))
+        done, _ = await asyncio.wait({first_reply}, timeout=self._config.first_message_wait_s)
+        if done:
+            first_reply.result()  # an early error raises here, before any header is sent
+        ending = _StreamEnding()
+        watcher = asyncio.create_task(ending.watch(rpc, receive, self._closing))
         try:
-            first = await replies.__anext__()
-        except StopAsyncIteration:
-            first = None
-        watcher = asyncio.create_task(_cancel_on_disconnect(receive, rpc)) if receive else None
-        try:
-            await responses.start_stream(send, response_headers(await rpc.initial_metadata() or ()))
-            if first is not None:
-                await responses.send_line(send, {"result": self._render(first, call)})
-                try:
-                    async for reply in replies:
-                        await responses.send_line(send, {"result": self._render(reply, call)})
-                except (grpc.aio.AioRpcError, asyncio.CancelledError) as error:
+            # Upstream headers only once a message is in: awaiting initial_metadata()
+            # while a read is pending and no message has come stalls that read for good
+            # (grpc.aio 1.85, seen with a quiet WatchOrders).
+            metadata = await rpc.initial_metadata() if done else ()
+            await responses.start_stream(send, response_headers(metadata or ()))
+            try:
+                reply = await first_reply
+                while reply is not _END:
+                    await responses.send_line(send, {"result": self._render(reply, call)})
+                    reply = await _next(replies)
+            except (grpc.aio.AioRpcError, asyncio.CancelledError) as error:
+                if ending.reason == "client gone":
+                    return  # nobody is left to read a last line
+                if ending.reason == "closing":
+                    await responses.send_line(send, {"error": _CLOSING_LINE})
+                else:
                     bad_line = feed is not None and feed.problem is not None
                     if isinstance(error, asyncio.CancelledError) and (
                         _being_cancelled() or not bad_line
@@ -199,10 +216,10 @@ class Transcoder:
                     await responses.send_line(send, {"error": self._error_line(error, feed)})
             await responses.end_stream(send)
         finally:
-            if watcher is not None:
-                watcher.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await watcher
+            first_reply.cancel()
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
 
     def _error_line(self, error: BaseException, feed: _RequestFeed | None) -> Any:
         if feed is not None and feed.problem is not None:
@@ -264,6 +281,18 @@ class _RequestFeed:
             raise
 
 
+_END = object()
+"""What ``_next`` returns once a stream is over."""
+
+
+async def _next(replies: Any) -> Any:
+    """The next reply, or ``_END`` (StopAsyncIteration must not escape into a Task)."""
+    try:
+        return await replies.__anext__()
+    except StopAsyncIteration:
+        return _END
+
+
 def _being_cancelled() -> bool:
     """True when this task itself is being cancelled (not just a call it awaited)."""
     task = asyncio.current_task()
@@ -286,10 +315,43 @@ def _no_route(result: Any) -> GatewayProblem:
     return NotFound("no route for this path")
 
 
-async def _cancel_on_disconnect(receive: Receive, rpc: Any) -> None:
-    """Cancels the upstream call when the HTTP client goes away (R-E40)."""
-    while True:
-        event = await receive()
-        if event["type"] == "http.disconnect":
-            rpc.cancel()
+class _StreamEnding:
+    """Why a server stream is being ended early, if it is: the HTTP client went away, or
+    the gateway is shutting down. Either way the upstream call is cancelled (R-E40)."""
+
+    def __init__(self) -> None:
+        self.reason: str | None = None
+
+    async def watch(self, rpc: Any, receive: Receive | None, closing: asyncio.Event | None) -> None:
+        waits = []
+        if receive is not None:
+            waits.append(asyncio.ensure_future(self._disconnect(receive)))
+        if closing is not None:
+            waits.append(asyncio.ensure_future(self._closing(closing)))
+        if not waits:
             return
+        try:
+            done, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            self.reason = next(iter(done)).result()
+            rpc.cancel()
+        finally:
+            for wait in waits:
+                wait.cancel()
+
+    @staticmethod
+    async def _disconnect(receive: Receive) -> str:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+        return "client gone"
+
+    @staticmethod
+    async def _closing(closing: asyncio.Event) -> str:
+        await closing.wait()
+        return "closing"
+
+
+_CLOSING_LINE = {
+    "code": 14,
+    "message": "the gateway is shutting down; reconnect to resume the stream",
+    "details": [],
+}

@@ -64,12 +64,14 @@ def build_gateway(config: GatewayConfig, tracing: Tracing | None = None) -> Gate
         default_deadline_s=config.transcoder.default_deadline_s,
         client_interceptors=tracing.client_interceptors,
     )
+    drain = Drain(config.edge.drain_grace_s)
     app: Any = Transcoder(
         table,
         table.pool,
         upstreams,
         config.transcoder,
         forward_trace_headers=tracing.provider is None,
+        closing=drain.closing,
     )
     if tracing.provider is not None:
         app = HttpTracing(app, tracing.provider)
@@ -78,7 +80,6 @@ def build_gateway(config: GatewayConfig, tracing: Tracing | None = None) -> Gate
         table.routes, comments_by_name(files), security_schemes=security_schemes(config)
     )
     app = DocsApp(app, document)
-    drain = Drain(config.edge.drain_grace_s)
     return Gateway(build_edge(app, config.edge, drain), drain, upstreams, tracing, table)
 
 

@@ -46,6 +46,9 @@ class Drain:
         self._idle = asyncio.Event()
         self._idle.set()
         self.in_flight = 0
+        self.closing = asyncio.Event()
+        """Set when the drain grace is over: long-lived streams end then (with a final
+        "reconnect" line), since they would otherwise hold the shutdown grace."""
 
     @property
     def draining(self) -> bool:
@@ -60,6 +63,10 @@ class Drain:
     def accepting(self) -> bool:
         """Whether a new request is still served."""
         return self._started_at is None or self._clock() - self._started_at < self._grace_s
+
+    def close_streams(self) -> None:
+        """Tells open streams to end now."""
+        self.closing.set()
 
     def enter(self) -> None:
         self.in_flight += 1

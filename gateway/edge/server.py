@@ -94,6 +94,7 @@ class DrainingServer(uvicorn.Server):
     async def _drain_then_exit(self) -> None:
         self._drain.start_drain()
         await asyncio.sleep(self._drain_grace_s)
+        self._drain.close_streams()
         if not await self._drain.wait_idle(self._shutdown_grace_s):
             _log.warning("shutdown grace over with %d request(s) in flight", self._drain.in_flight)
         # The grace is spent: uvicorn's own wait must not grant it a second time.

@@ -15,6 +15,7 @@ import uvicorn
 from gateway.app import TranscoderConfig
 from gateway.config import GatewayConfig
 from gateway.edge.config import EdgeConfig
+from gateway.edge.drain import Drain
 from gateway.server import build_gateway
 from services.manifest import load_manifest
 from tests.integration.mesh_fixture import Mesh, running_mesh
@@ -25,6 +26,7 @@ class Gateway:
     base_url: str
     session: aiohttp.ClientSession
     mesh: Mesh
+    drain: Drain
 
 
 @asynccontextmanager
@@ -70,4 +72,4 @@ async def running_gateway(
         )
         gateway = build_gateway(config)
         async with serving(gateway.app) as base_url, aiohttp.ClientSession() as session:
-            yield Gateway(base_url, session, mesh)
+            yield Gateway(base_url, session, mesh, gateway.drain)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -196,3 +197,49 @@ async def test_response_over_the_limit_is_502_not_a_truncated_200(tmp_path: Path
         assert body["code"] == 13
         async with gateway.session.get(f"{gateway.base_url}/v1/products/SKU-00001") as r:
             assert r.status == 200  # a small reply still passes
+
+
+async def test_stream_lines_arrive_while_the_stream_is_still_open(gw: Gateway) -> None:
+    """R-A17: each message is flushed as it comes (nothing waits for the stream's end):
+    a live watch delivers an order's events while the upstream stream stays open."""
+    await _json(gw, "POST", "/v1/orders", json={**ORDER, "idempotencyKey": "gw-live-0"})
+    async with gw.session.get(
+        gw.base_url + "/v1/orders:watch", headers={"grpc-timeout": "300m"}
+    ) as response:
+        history = [json.loads(line) for line in (await response.read()).splitlines()]
+    last = int(history[-2]["result"]["event"]["sequence"])  # the final line is the deadline
+    async with gw.session.get(
+        f"{gw.base_url}/v1/orders:watch?afterSequence={last}", headers={"grpc-timeout": "20S"}
+    ) as response:
+        assert response.status == 200  # headers come before any event (first-message wait)
+        await _json(gw, "POST", "/v1/orders", json={**ORDER, "idempotencyKey": "gw-live-1"})
+        async with asyncio.timeout(5):
+            first = json.loads(await response.content.readline())
+        assert first["result"]["event"]["type"] == "ORDER_EVENT_TYPE_CREATED"
+
+
+async def test_client_leaving_a_stream_is_quiet_and_cancels_upstream(
+    gw: Gateway, caplog: pytest.LogCaptureFixture
+) -> None:
+    """R-E40: a client that hangs up on a live watch ends it without an error logged."""
+    async with gw.session.get(
+        gw.base_url + "/v1/orders:watch?afterSequence=999999", headers={"grpc-timeout": "20S"}
+    ) as response:
+        assert response.status == 200
+    await asyncio.sleep(0.5)  # give the gateway time to notice the hang-up
+    errors = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert errors == [], [r.getMessage() for r in errors]
+
+
+async def test_drain_ends_open_streams_with_a_reconnect_line(tmp_path: Path) -> None:
+    """R-F49: when the drain grace is over, a live stream ends with an UNAVAILABLE line
+    telling the client to reconnect, instead of holding the shutdown grace."""
+    async with running_gateway(tmp_path) as gateway:
+        async with gateway.session.get(
+            gateway.base_url + "/v1/orders:watch", headers={"grpc-timeout": "20S"}
+        ) as response:
+            assert response.status == 200
+            gateway.drain.close_streams()
+            async with asyncio.timeout(5):
+                lines = [json.loads(line) for line in (await response.read()).splitlines()]
+        assert lines[-1]["error"]["code"] == 14
