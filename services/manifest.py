@@ -23,6 +23,9 @@ _PROTO_SERVICE = re.compile(
 )
 _RPC = re.compile(r"^[A-Z][A-Za-z0-9]*$")
 
+GATEWAY_NAME = "gateway"
+"""What the [gateway] table is called wherever services are listed (runner, ``--only``)."""
+
 
 class ManifestError(ValueError):
     """The manifest is malformed; the message names the offending entry."""
@@ -48,11 +51,28 @@ class ServiceSpec:
 
 
 @dataclass(frozen=True)
+class GatewaySpec:
+    """The REST/JSON edge gateway: one plain-HTTP port in front of some services' public
+    RPCs (``upstreams``). Not a gRPC service, so not one of ``Manifest.services``."""
+
+    module: str
+    http_port: int
+    upstreams: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        """``gateway``, its name next to the services' (runner table, logs, ``--only``)."""
+        return GATEWAY_NAME
+
+
+@dataclass(frozen=True)
 class Manifest:
-    """Every service, in a start order where dependencies come first."""
+    """Every gRPC service, in a start order where dependencies come first, and the
+    optional gateway in front of them."""
 
     name: str
     services: tuple[ServiceSpec, ...]
+    gateway: GatewaySpec | None = None
 
     def service(self, name: str) -> ServiceSpec:
         for spec in self.services:
@@ -80,8 +100,11 @@ def parse_manifest(raw: Mapping[str, Any], source: str = "<manifest>") -> Manife
     if not isinstance(tables, dict) or not tables:
         raise ManifestError(f"{source}: at least one [services.<name>] table is required")
     specs = [_parse_service(n, t, source) for n, t in tables.items()]
-    _check_unique_ports(specs, source)
-    return Manifest(name=name, services=_dependency_order(specs, source))
+    gateway = None
+    if "gateway" in raw:
+        gateway = _parse_gateway(raw["gateway"], {s.name for s in specs}, source)
+    _check_unique_ports(specs, gateway, source)
+    return Manifest(name=name, services=_dependency_order(specs, source), gateway=gateway)
 
 
 def _parse_service(name: str, table: Any, source: str) -> ServiceSpec:
@@ -103,38 +126,21 @@ def _parse_service(name: str, table: Any, source: str) -> ServiceSpec:
     if unknown:
         raise ManifestError(f"{where}: unknown keys {unknown}")
 
-    def port(key: str) -> int:
-        value = table.get(key)
-        if not isinstance(value, int) or isinstance(value, bool) or not 1024 <= value <= 65535:
-            raise ManifestError(f"{where}.{key} must be an integer in 1024..65535, got {value!r}")
-        return value
-
-    def strings(key: str, pattern: re.Pattern[str] | None = None) -> tuple[str, ...]:
-        value = table.get(key, [])
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ManifestError(f"{where}.{key} must be a list of strings")
-        for item in value:
-            if pattern is not None and not pattern.match(item):
-                raise ManifestError(f"{where}.{key}: {item!r} must match {pattern.pattern}")
-        if len(set(value)) != len(value):
-            raise ManifestError(f"{where}.{key} has duplicates")
-        return tuple(value)
-
     module = table.get("module", "")
     stateful = table.get("stateful", False)
     if not isinstance(module, str) or not isinstance(stateful, bool):
         raise ManifestError(f"{where}: module must be a string and stateful a boolean")
-    proto_services = strings("proto_services", _PROTO_SERVICE)
+    proto_services = _strings(table, "proto_services", where, _PROTO_SERVICE)
     if not proto_services:
         raise ManifestError(f"{where}.proto_services must name at least one gRPC service")
     spec = ServiceSpec(
         name=name,
         module=module,
-        grpc_port=port("grpc_port"),
-        health_port=port("health_port"),
+        grpc_port=_port(table, "grpc_port", where),
+        health_port=_port(table, "health_port", where),
         proto_services=proto_services,
-        depends_on=strings("depends_on", _NAME),
-        streaming_rpcs=strings("streaming_rpcs", _RPC),
+        depends_on=_strings(table, "depends_on", where, _NAME),
+        streaming_rpcs=_strings(table, "streaming_rpcs", where, _RPC),
         stateful=stateful,
     )
     if spec.grpc_port == spec.health_port:
@@ -142,13 +148,59 @@ def _parse_service(name: str, table: Any, source: str) -> ServiceSpec:
     return spec
 
 
-def _check_unique_ports(specs: list[ServiceSpec], source: str) -> None:
+def _parse_gateway(table: Any, services: set[str], source: str) -> GatewaySpec:
+    where = f"{source}: [{GATEWAY_NAME}]"
+    if not isinstance(table, dict):
+        raise ManifestError(f"{where}: must be a table")
+    unknown = sorted(set(table) - {"module", "http_port", "upstreams"})
+    if unknown:
+        raise ManifestError(f"{where}: unknown keys {unknown}")
+    module = table.get("module", "")
+    if not isinstance(module, str):
+        raise ManifestError(f"{where}: module must be a string")
+    http_port = _port(table, "http_port", where)
+    upstreams = _strings(table, "upstreams", where, _NAME)
+    if not upstreams:
+        raise ManifestError(f"{where}.upstreams must name at least one service")
+    for name in upstreams:
+        if name not in services:
+            raise ManifestError(f"{where}.upstreams: unknown service {name!r}")
+    # The runner lists the gateway by this name next to the services: it must be unique.
+    if GATEWAY_NAME in services:
+        raise ManifestError(f"{source}: [services.{GATEWAY_NAME}] clashes with [{GATEWAY_NAME}]")
+    return GatewaySpec(module=module, http_port=http_port, upstreams=upstreams)
+
+
+def _port(table: Mapping[str, Any], key: str, where: str) -> int:
+    value = table.get(key)
+    if not isinstance(value, int) or isinstance(value, bool) or not 1024 <= value <= 65535:
+        raise ManifestError(f"{where}.{key} must be an integer in 1024..65535, got {value!r}")
+    return value
+
+
+def _strings(
+    table: Mapping[str, Any], key: str, where: str, pattern: re.Pattern[str]
+) -> tuple[str, ...]:
+    value = table.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ManifestError(f"{where}.{key} must be a list of strings")
+    for item in value:
+        if not pattern.match(item):
+            raise ManifestError(f"{where}.{key}: {item!r} must match {pattern.pattern}")
+    if len(set(value)) != len(value):
+        raise ManifestError(f"{where}.{key} has duplicates")
+    return tuple(value)
+
+
+def _check_unique_ports(specs: list[ServiceSpec], gateway: GatewaySpec | None, source: str) -> None:
+    owned = [(port, spec.name) for spec in specs for port in (spec.grpc_port, spec.health_port)]
+    if gateway is not None:
+        owned.append((gateway.http_port, gateway.name))
     owners: dict[int, str] = {}
-    for spec in specs:
-        for port in (spec.grpc_port, spec.health_port):
-            if port in owners:
-                raise ManifestError(f"{source}: port {port} used by {owners[port]} and {spec.name}")
-            owners[port] = spec.name
+    for port, owner in owned:
+        if port in owners:
+            raise ManifestError(f"{source}: port {port} used by {owners[port]} and {owner}")
+        owners[port] = owner
 
 
 def _dependency_order(specs: list[ServiceSpec], source: str) -> tuple[ServiceSpec, ...]:

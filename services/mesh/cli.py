@@ -10,7 +10,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from services.manifest import DEFAULT_MANIFEST, ManifestError, ServiceSpec, load_manifest
+from services.manifest import (
+    DEFAULT_MANIFEST,
+    GatewaySpec,
+    ManifestError,
+    ServiceSpec,
+    load_manifest,
+)
 from services.mesh import plan, probe, supervisor, table
 from services.mesh.console import Console
 from services.mesh.outcomes import ServiceFailed
@@ -19,9 +25,10 @@ from services.mesh.supervisor import LocalMesh
 
 EXIT_OK, EXIT_FAILED, EXIT_UNUSABLE = 0, 1, 2
 EXIT_STATUS_HELP = (
-    "Exit status: 0 success (run: every service stopped cleanly; status: every service"
-    " SERVING), 1 a service failed or did not stop cleanly (status: not all SERVING),"
-    " 2 the mesh could not start at all (bad arguments or manifest, a port taken)."
+    "Exit status: 0 success (run: every service and the gateway stopped cleanly; status:"
+    " all SERVING), 1 a service or the gateway failed or did not stop cleanly (status: not"
+    " all SERVING), 2 the mesh could not start at all (bad arguments or manifest, a port"
+    " taken)."
 )
 
 
@@ -43,12 +50,15 @@ def build_parser() -> argparse.ArgumentParser:
     """The command line of ``python -m services.mesh``."""
     parser = argparse.ArgumentParser(
         prog="python -m services.mesh",
-        description="Run the services of the mesh manifest locally, or check their health.",
+        description=(
+            "Run the services of the mesh manifest and its REST/JSON gateway locally,"
+            " or check their health."
+        ),
         epilog=EXIT_STATUS_HELP,
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("run", help="start every service and stream its logs until Ctrl-C")
-    status = commands.add_parser("status", help="check each service's health once")
+    run = commands.add_parser("run", help="start everything and stream the logs until Ctrl-C")
+    status = commands.add_parser("status", help="check each service's and the gateway's health")
     for command in (run, status):
         command.add_argument(
             "--manifest", type=Path, default=DEFAULT_MANIFEST, help="default: services/mesh.toml"
@@ -61,7 +71,13 @@ def build_parser() -> argparse.ArgumentParser:
             type=_names,
             default=(),
             metavar="NAME,NAME",
-            help="only these services (and what they depend on)",
+            help=(
+                "only these services (and what they depend on); the gateway comes along"
+                " when all its upstreams are selected, and 'gateway' selects them"
+            ),
+        )
+        command.add_argument(
+            "--no-gateway", action="store_true", help="leave the REST/JSON gateway out"
         )
     run.add_argument(
         "--data-dir",
@@ -93,16 +109,19 @@ def main(
     except (ManifestError, plan.SelectionError) as exc:
         err.write(f"mesh: {exc}\n")
         return EXIT_UNUSABLE
+    gateway = plan.select_gateway(manifest, specs, enabled=not args.no_gateway)
     colour = out.isatty() and "NO_COLOR" not in env
-    names = [spec.name for spec in specs]
+    names = [spec.name for spec in specs] + ([gateway.name] if gateway else [])
     if args.command == "status":
-        return asyncio.run(_status(specs, args.host, Console(out, err, names, colour=colour)))
+        console = Console(out, err, names, colour=colour)
+        return asyncio.run(_status(specs, gateway, args.host, console))
     console = Console(out, err, names, colour=colour, raw_logs=args.raw_logs)
     mesh = LocalMesh(
         manifest,
         host=args.host,
         data_dir=args.data_dir,
         only=args.only,
+        with_gateway=not args.no_gateway,
         drain_delay_s=args.drain_delay_s,
         grace_s=args.grace_s,
         start_timeout_s=args.start_timeout_s,
@@ -113,13 +132,17 @@ def main(
     return asyncio.run(_run(mesh, console))
 
 
-async def _status(specs: Sequence[ServiceSpec], host: str, console: Console) -> int:
-    found = await asyncio.gather(*(probe.check_once(plan.grpc_address(s, host)) for s in specs))
-    states = {spec.name: state for spec, state in zip(specs, found, strict=True)}
-    console.block(table.render_table(table.rows(specs, host, states)))
-    if all(state == probe.UNREACHABLE for state in found):
+async def _status(
+    specs: Sequence[ServiceSpec], gateway: GatewaySpec | None, host: str, console: Console
+) -> int:
+    checks = {spec.name: probe.check_once(plan.grpc_address(spec, host)) for spec in specs}
+    if gateway is not None:
+        checks[gateway.name] = probe.check_http(plan.gateway_healthz_url(gateway, host))
+    states = dict(zip(checks, await asyncio.gather(*checks.values()), strict=True))
+    console.block(table.render_table(table.rows(specs, host, states, gateway=gateway)))
+    if all(state == probe.UNREACHABLE for state in states.values()):
         console.error("no service answered: is the mesh running? (python -m services.mesh run)")
-    return EXIT_OK if all(state == probe.SERVING for state in found) else EXIT_FAILED
+    return EXIT_OK if all(state == probe.SERVING for state in states.values()) else EXIT_FAILED
 
 
 async def _run(mesh: LocalMesh, console: Console) -> int:
@@ -186,10 +209,17 @@ def _report_failure(console: Console, headline: str, tail: Sequence[str]) -> Non
 
 
 def _print_ready(mesh: LocalMesh, console: Console) -> None:
-    states = dict.fromkeys(mesh.addresses, probe.SERVING)
+    states = dict.fromkeys(mesh.pids, probe.SERVING)
+    rows = table.rows(mesh.services, mesh.host, states, mesh.pids, mesh.gateway)
     console.block("")
-    console.block(table.render_table(table.rows(mesh.services, mesh.host, states, mesh.pids)))
+    console.block(table.render_table(rows))
     console.block("")
     console.block(table.render_grpcurl(mesh.services, mesh.host))
     console.block("")
-    console.event(f"ready: {len(mesh.services)} service(s) SERVING; Ctrl-C stops them")
+    if mesh.gateway is not None:
+        console.block(table.render_curl(mesh.gateway, mesh.host))
+        console.block("")
+    serving = f"{len(mesh.services)} service(s) SERVING"
+    if mesh.gateway_url is not None:
+        serving += f", gateway on {mesh.gateway_url}"
+    console.event(f"ready: {serving}; Ctrl-C stops them")

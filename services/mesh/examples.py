@@ -1,4 +1,5 @@
-"""grpcurl examples printed by the runner, one table keyed by fully qualified service.
+"""Examples printed by the runner: grpcurl calls, one table keyed by fully qualified
+service, and curl requests to the REST/JSON gateway.
 
 Each request works against the seeded data (services/common/seed.py). A service that is
 not in the table still gets ``list`` and ``describe``; to add one, add an entry here.
@@ -6,9 +7,10 @@ not in the table still gets ``list`` and ``describe``; to add one, add an entry 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 
 @dataclass(frozen=True)
@@ -77,3 +79,91 @@ EXAMPLES: Mapping[str, tuple[Example, ...]] = {
         Example("WatchOrders", {"after_sequence": 0}, "streams every order event until Ctrl-C"),
     ),
 }
+
+
+JSON = "application/json"
+NDJSON = "application/x-ndjson"
+DOCS_PATH = "/docs"
+"""The gateway's Swagger UI page (printed as a URL to open, not as a curl command)."""
+
+
+@dataclass(frozen=True)
+class CurlExample:
+    """One request to the gateway. ``body`` is a JSON object, sent as JSON, or a tuple of
+    them, sent as an NDJSON stream (one object per line, as a client or bidi stream RPC
+    reads them). ``streams`` marks NDJSON replies, which curl should print line by line as
+    they arrive; ``endless`` ones never end by themselves. ``pipe`` is a shell command
+    the output goes through."""
+
+    method: Literal["GET", "POST"]
+    path: str
+    body: Mapping[str, Any] | tuple[Mapping[str, Any], ...] | None = None
+    note: str = ""
+    streams: bool = False
+    endless: bool = False
+    pipe: str = ""
+
+    @property
+    def content_type(self) -> str | None:
+        """The request's content type; None without a body."""
+        if self.body is None:
+            return None
+        return NDJSON if isinstance(self.body, tuple) else JSON
+
+    @property
+    def data(self) -> str | None:
+        """The exact request body: compact JSON, or NDJSON lines each ending in a newline."""
+        if self.body is None:
+            return None
+        if isinstance(self.body, tuple):
+            return "".join(f"{_compact(line)}\n" for line in self.body)
+        return _compact(self.body)
+
+
+def _compact(document: Mapping[str, Any]) -> str:
+    return json.dumps(document, separators=(",", ":"))
+
+
+_HTTP_ITEMS = [{"sku": "SKU-00042", "quantity": 2}]
+
+GATEWAY_EXAMPLES: tuple[CurlExample, ...] = (
+    CurlExample("GET", "/v1/products/SKU-00042"),
+    CurlExample(
+        "GET",
+        "/v1/products?category=books&limit=3",
+        note="server stream: one NDJSON line per product",
+        streams=True,
+    ),
+    CurlExample("POST", "/v1/quotes", {"items": _HTTP_ITEMS, "region": "DE"}),
+    CurlExample(
+        "POST",
+        "/v1/quotes:stream",
+        (
+            {"lineId": "1", "item": {"sku": "SKU-00042", "quantity": 2}, "region": "DE"},
+            {"lineId": "2", "item": {"sku": "SKU-00007", "quantity": 12}, "region": "DE"},
+        ),
+        note="bidi stream: NDJSON in, one reply line per request line",
+        streams=True,
+    ),
+    CurlExample("GET", "/v1/stock/SKU-00042"),
+    CurlExample(
+        "POST",
+        "/v1/orders",
+        {
+            "idempotencyKey": "demo-http-1",
+            "customerId": "cust-demo",
+            "items": _HTTP_ITEMS,
+            "region": "DE",
+            "paymentToken": "tok_visa",
+        },
+        note="same idempotencyKey again returns the same order",
+    ),
+    CurlExample(
+        "GET",
+        "/v1/orders:watch",
+        note="NDJSON: every order event, then follows live until Ctrl-C",
+        streams=True,
+        endless=True,
+    ),
+    CurlExample("GET", "/openapi.json", note="the OpenAPI 3.1 document", pipe="head -c 300"),
+)

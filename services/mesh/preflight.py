@@ -7,7 +7,7 @@ import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from services.manifest import ServiceSpec
+from services.manifest import GatewaySpec, ServiceSpec
 
 
 @dataclass(frozen=True)
@@ -16,7 +16,7 @@ class TakenPort:
 
     port: int
     service: str
-    kind: str  # "gRPC" or "health"
+    kind: str  # "gRPC", "health" or (the gateway's) "HTTP"
 
 
 class PreflightError(RuntimeError):
@@ -58,29 +58,37 @@ def port_is_free(host: str, port: int) -> bool:
     return True
 
 
-def check_ports(specs: Iterable[ServiceSpec], host: str) -> None:
-    """Raises PortsInUse naming every taken port of ``specs``."""
-    taken = tuple(
+def check_ports(
+    specs: Iterable[ServiceSpec], host: str, gateway: GatewaySpec | None = None
+) -> None:
+    """Raises PortsInUse naming every taken port of ``specs`` and the ``gateway``."""
+    ports = [
         TakenPort(port, spec.name, kind)
         for spec in specs
         for port, kind in ((spec.grpc_port, "gRPC"), (spec.health_port, "health"))
-        if not port_is_free(host, port)
-    )
+    ]
+    if gateway is not None:
+        ports.append(TakenPort(gateway.http_port, gateway.name, "HTTP"))
+    taken = tuple(port for port in ports if not port_is_free(host, port.port))
     if taken:
         raise PortsInUse(host, taken)
 
 
-def check_modules(specs: Iterable[ServiceSpec]) -> None:
-    """Raises PreflightError when a service cannot be started with ``python -m``."""
-    for spec in specs:
-        if not spec.module:
+def check_modules(specs: Iterable[ServiceSpec], gateway: GatewaySpec | None = None) -> None:
+    """Raises PreflightError when a service or the gateway cannot be started with
+    ``python -m``; the message says how to leave it out."""
+    processes = [(spec.name, spec.module, "--only") for spec in specs]
+    if gateway is not None:
+        processes.append((gateway.name, gateway.module, "--no-gateway"))
+    for name, module, leave_out in processes:
+        if not module:
             raise PreflightError(
-                f"{spec.name} has no Python module to run locally; leave it out with --only"
+                f"{name} has no Python module to run locally; leave it out with {leave_out}"
             )
-        if not _runnable(spec.module):
+        if not _runnable(module):
             raise PreflightError(
-                f"{spec.name}: `python -m {spec.module}` cannot run (no such module"
-                " or no __main__); leave it out with --only"
+                f"{name}: `python -m {module}` cannot run (no such module"
+                f" or no __main__); leave it out with {leave_out}"
             )
 
 

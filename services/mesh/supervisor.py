@@ -1,27 +1,29 @@
-"""``LocalMesh``: the services of a manifest as child processes of this one.
+"""``LocalMesh``: the services of a manifest, and its gateway, as child processes of this one.
 
 Start-up checks every port first, starts each service once its dependencies answer
-SERVING, and waits until it answers SERVING itself. Shutdown goes the other way round:
-dependents first, each with SIGTERM and a bounded wait, then SIGKILL. Children live in
-their own process group (a terminal's Ctrl-C reaches only the runner, which then stops
-them in order) and run under ``services.mesh.guard``, which stops them if the runner
-dies without doing so.
+SERVING, and waits until it answers SERVING itself; the gateway starts last, once every
+service is SERVING, and is ready when its ``/healthz`` answers 200. Shutdown goes the
+other way round: the gateway first, then dependents before what they call, each with
+SIGTERM and a bounded wait, then SIGKILL. Children live in their own process group (a
+terminal's Ctrl-C reaches only the runner, which then stops them in order) and run under
+``services.mesh.guard``, which stops them if the runner dies without doing so.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import signal
 import sys
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
-from services.manifest import Manifest, ServiceSpec
+from services.manifest import GatewaySpec, Manifest, ServiceSpec
 from services.mesh import plan, preflight, probe
 from services.mesh.outcomes import ServiceExit, ServiceFailed, StopReport
 
@@ -45,11 +47,13 @@ LogSink = Callable[[str, str], None]
 """Receives (service name, one line of its output without the newline)."""
 EventSink = Callable[[str], None]
 """Receives one human-readable line about the mesh itself."""
+HealthCheck = Callable[[float], Awaitable[str]]
+"""One health check with a timeout in seconds; returns a ``probe`` state word."""
 
 
 @dataclass
 class _Child:
-    spec: ServiceSpec
+    name: str
     process: asyncio.subprocess.Process
     exited: asyncio.Task[int]
     readers: list[asyncio.Task[None]] = field(default_factory=list)
@@ -78,7 +82,9 @@ class LocalMesh:
     environment, as ``subprocess`` does. Output goes to ``on_log`` and lifecycle messages
     to ``on_event`` (both discard by default); the last lines of each service are kept
     either way for ``ServiceFailed`` and ``log_tail``. ``only`` selects services (their
-    dependencies are added); an unknown name raises ``plan.SelectionError``.
+    dependencies are added); an unknown name raises ``plan.SelectionError``. The
+    manifest's gateway runs too when every one of its upstreams is selected, unless
+    ``with_gateway`` is False.
     """
 
     def __init__(
@@ -88,6 +94,7 @@ class LocalMesh:
         host: str = DEFAULT_HOST,
         data_dir: Path = DEFAULT_DATA_DIR,
         only: Iterable[str] = (),
+        with_gateway: bool = True,
         drain_delay_s: float = DEFAULT_DRAIN_DELAY_S,
         grace_s: float = DEFAULT_GRACE_S,
         start_timeout_s: float = DEFAULT_START_TIMEOUT_S,
@@ -97,6 +104,9 @@ class LocalMesh:
     ) -> None:
         self.manifest = manifest
         self.services: tuple[ServiceSpec, ...] = plan.select_services(manifest, only)
+        self.gateway: GatewaySpec | None = plan.select_gateway(
+            manifest, self.services, enabled=with_gateway
+        )
         self.host = host
         self._data_dir = data_dir.resolve()
         self._drain_delay_s = drain_delay_s
@@ -120,14 +130,19 @@ class LocalMesh:
         return self.addresses[name]
 
     @property
+    def gateway_url(self) -> str | None:
+        """The gateway's base URL (``http://host:port``), or None when it does not run."""
+        return None if self.gateway is None else plan.gateway_url(self.gateway, self.host)
+
+    @property
     def pids(self) -> dict[str, int]:
-        """Service name → pid, for every service started so far."""
-        return {child.spec.name: child.process.pid for child in self._children}
+        """Name → pid, for every service (and the gateway) started so far."""
+        return {child.name: child.process.pid for child in self._children}
 
     def log_tail(self, name: str) -> tuple[str, ...]:
-        """The last output lines of a started service (up to LOG_TAIL_LINES)."""
+        """The last output lines of a started service or the gateway (up to LOG_TAIL_LINES)."""
         for child in self._children:
-            if child.spec.name == name:
+            if child.name == name:
                 return tuple(child.tail)
         return ()
 
@@ -149,8 +164,8 @@ class LocalMesh:
         Raises ``preflight.PreflightError`` (nothing was started) or ``ServiceFailed``.
         Cancel it to abort start-up; ``stop()`` still has to be awaited afterwards.
         """
-        preflight.check_modules(self.services)
-        preflight.check_ports(self.services, self.host)
+        preflight.check_modules(self.services, self.gateway)
+        preflight.check_ports(self.services, self.host, self.gateway)
         loop = asyncio.get_running_loop()
         self._unexpected = loop.create_future()
         deadline = loop.time() + self._start_timeout_s
@@ -161,6 +176,13 @@ class LocalMesh:
             )
             for spec in self.services
         ]
+        if self.gateway is not None:
+            self._bring_up.append(
+                asyncio.create_task(
+                    self._bring_up_gateway(self.gateway, ready.values(), deadline),
+                    name="start-gateway",
+                )
+            )
         try:
             await asyncio.gather(*self._bring_up)
         except BaseException:
@@ -191,11 +213,6 @@ class LocalMesh:
     ) -> None:
         for dependency in spec.depends_on:
             await ready[dependency].wait()
-        child = await self._spawn(spec)
-        await self._gate(child, deadline)
-        ready[spec.name].set()
-
-    async def _spawn(self, spec: ServiceSpec) -> _Child:
         if spec.stateful:
             (self._data_dir / spec.name).mkdir(parents=True, exist_ok=True)
         env = plan.child_env(
@@ -207,11 +224,37 @@ class LocalMesh:
             grace_s=self._grace_s,
             base_env=self._base_env,
         )
+        child = await self._spawn(spec.name, spec.module, env)
+        address = plan.grpc_address(spec, self.host)
+        async with probe.probe_channel(address) as channel:
+            await self._gate(child, deadline, functools.partial(probe.check, channel), address)
+        ready[spec.name].set()
+
+    async def _bring_up_gateway(
+        self, gateway: GatewaySpec, ready: Iterable[asyncio.Event], deadline: float
+    ) -> None:
+        # Last of all, so that it is also stopped first (_stop_all goes in reverse).
+        for event in ready:
+            await event.wait()
+        env = plan.gateway_env(
+            gateway,
+            self.manifest,
+            host=self.host,
+            drain_delay_s=self._drain_delay_s,
+            grace_s=self._grace_s,
+            base_env=self._base_env,
+        )
+        child = await self._spawn(gateway.name, gateway.module, env)
+        healthz = plan.gateway_healthz_url(gateway, self.host)
+        check = functools.partial(probe.check_http, healthz)
+        await self._gate(child, deadline, check, plan.gateway_url(gateway, self.host))
+
+    async def _spawn(self, name: str, module: str, env: Mapping[str, str]) -> _Child:
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
             GUARD_MODULE,
-            spec.module,
+            module,
             stdin=asyncio.subprocess.PIPE,  # held open and never written: see guard.py
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
@@ -219,13 +262,13 @@ class LocalMesh:
             process_group=0,
             limit=MAX_LINE_BYTES,
         )
-        child = _Child(spec, process, asyncio.create_task(process.wait()))
+        child = _Child(name, process, asyncio.create_task(process.wait()))
         child.exited.add_done_callback(lambda _: self._on_exit(child))
         for stream in (process.stdout, process.stderr):
             if stream is not None:
                 child.readers.append(asyncio.create_task(self._pump(child, stream)))
         self._children.append(child)
-        self._on_event(f"started {spec.name} (pid {process.pid}): python -m {spec.module}")
+        self._on_event(f"started {name} (pid {process.pid}): python -m {module}")
         return child
 
     async def _pump(self, child: _Child, stream: asyncio.StreamReader) -> None:
@@ -238,34 +281,34 @@ class LocalMesh:
                 return
             line = raw.decode(errors="replace").rstrip("\r\n")
             child.tail.append(line)
-            self._on_log(child.spec.name, line)
+            self._on_log(child.name, line)
 
-    async def _gate(self, child: _Child, deadline: float) -> None:
+    async def _gate(self, child: _Child, deadline: float, check: HealthCheck, where: str) -> None:
+        """Polls ``check`` until SERVING; ServiceFailed if the child exits or time runs out."""
         loop = asyncio.get_running_loop()
-        name, address = child.spec.name, plan.grpc_address(child.spec, self.host)
+        name = child.name
         started, status = loop.time(), probe.UNREACHABLE
-        async with probe.probe_channel(address) as channel:
-            while True:
-                if child.exited.done():
-                    await child.finish()
-                    outcome = ServiceExit(name, child.exited.result()).outcome
-                    raise ServiceFailed(name, outcome, child.tail)
-                remaining = deadline - loop.time()
-                if remaining <= 0:
-                    reason = f"not SERVING within {self._start_timeout_s:g}s (last: {status})"
-                    raise ServiceFailed(name, reason, child.tail)
-                status = await probe.check(channel, min(probe.DEFAULT_CHECK_TIMEOUT_S, remaining))
-                if status == probe.SERVING:
-                    break
-                # Wakes at once if the process exits instead of waiting out the interval.
-                await asyncio.wait({child.exited}, timeout=POLL_INTERVAL_S)
-        self._on_event(f"{name} SERVING on {address} after {loop.time() - started:.1f}s")
+        while True:
+            if child.exited.done():
+                await child.finish()
+                outcome = ServiceExit(name, child.exited.result()).outcome
+                raise ServiceFailed(name, outcome, child.tail)
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                reason = f"not SERVING within {self._start_timeout_s:g}s (last: {status})"
+                raise ServiceFailed(name, reason, child.tail)
+            status = await check(min(probe.DEFAULT_CHECK_TIMEOUT_S, remaining))
+            if status == probe.SERVING:
+                break
+            # Wakes at once if the process exits instead of waiting out the interval.
+            await asyncio.wait({child.exited}, timeout=POLL_INTERVAL_S)
+        self._on_event(f"{name} SERVING on {where} after {loop.time() - started:.1f}s")
 
     def _on_exit(self, child: _Child) -> None:
         if self._stopping is not None or self._unexpected is None or self._unexpected.done():
             return
         code = child.exited.result() if not child.exited.cancelled() else None
-        self._unexpected.set_result(ServiceExit(child.spec.name, code))
+        self._unexpected.set_result(ServiceExit(child.name, code))
 
     async def _stop_all(self) -> StopReport:
         loop = asyncio.get_running_loop()
@@ -273,11 +316,13 @@ class LocalMesh:
         for task in self._bring_up:
             task.cancel()
         await asyncio.gather(*self._bring_up, return_exceptions=True)
+        # Reverse start order: the gateway (always started last), then every service
+        # before the ones it calls.
         exits = [await self._stop_one(child) for child in reversed(self._children)]
         return StopReport(tuple(exits), loop.time() - began)
 
     async def _stop_one(self, child: _Child) -> ServiceExit:
-        name = child.spec.name
+        name = child.name
         if child.process.returncode is None:
             budget = self._drain_delay_s + self._grace_s + STOP_MARGIN_S
             self._on_event(f"stopping {name} (SIGTERM)")

@@ -1,4 +1,5 @@
-"""The text the runner and ``status`` print: a service table and grpcurl commands."""
+"""The text the runner and ``status`` print: a table of services (and the gateway),
+grpcurl commands and curl commands."""
 
 from __future__ import annotations
 
@@ -7,19 +8,20 @@ import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from services.manifest import ServiceSpec
+from services.manifest import GatewaySpec, ServiceSpec
 from services.mesh import plan
-from services.mesh.examples import EXAMPLES, Example
+from services.mesh.examples import DOCS_PATH, EXAMPLES, GATEWAY_EXAMPLES, CurlExample, Example
 
 GRPCURL_NOTE = "grpcurl is at .venv/bin/grpcurl (`source .venv/bin/activate` puts it on PATH)"
+GATEWAY_HEADING = "# gateway (REST/JSON)"
 
 
 @dataclass(frozen=True)
 class Row:
-    """One service's line in the table."""
+    """One line in the table: a service's gRPC address, or the gateway's base URL."""
 
     name: str
-    grpc: str
+    address: str
     healthz: str
     state: str
     pid: int | None = None
@@ -30,24 +32,37 @@ def rows(
     host: str,
     states: Mapping[str, str],
     pids: Mapping[str, int] | None = None,
+    gateway: GatewaySpec | None = None,
 ) -> list[Row]:
-    """A row per service; a service with no known state shows as UNKNOWN."""
-    return [
+    """A row per service, then one for the gateway if given; no known state is UNKNOWN."""
+    found = pids or {}
+    table = [
         Row(
             name=spec.name,
-            grpc=plan.grpc_address(spec, host),
+            address=plan.grpc_address(spec, host),
             healthz=plan.healthz_url(spec, host),
             state=states.get(spec.name, "UNKNOWN"),
-            pid=(pids or {}).get(spec.name),
+            pid=found.get(spec.name),
         )
         for spec in specs
     ]
+    if gateway is not None:
+        table.append(
+            Row(
+                name=gateway.name,
+                address=plan.gateway_url(gateway, host),
+                healthz=plan.gateway_healthz_url(gateway, host),
+                state=states.get(gateway.name, "UNKNOWN"),
+                pid=found.get(gateway.name),
+            )
+        )
+    return table
 
 
 def render_table(table: Sequence[Row]) -> str:
     """Left-aligned columns; the PID column only when some row has a pid."""
-    header = ["SERVICE", "GRPC", "HEALTHZ", "STATE"]
-    cells = [[r.name, r.grpc, r.healthz, r.state] for r in table]
+    header = ["SERVICE", "ADDRESS", "HEALTHZ", "STATE"]
+    cells = [[r.name, r.address, r.healthz, r.state] for r in table]
     if any(r.pid is not None for r in table):
         header.append("PID")
         for cell, r in zip(cells, table, strict=True):
@@ -75,6 +90,45 @@ def render_grpcurl(specs: Sequence[ServiceSpec], host: str) -> str:
     """Every service's commands under its name, then the note on where grpcurl is."""
     blocks = ["\n".join([f"# {spec.name}", *grpcurl_commands(spec, host)]) for spec in specs]
     return "\n\n".join([*blocks, f"# {GRPCURL_NOTE}"])
+
+
+def curl_commands(gateway: GatewaySpec, host: str) -> list[str]:
+    """Paste-ready (bash) curl commands for the gateway's examples, its health and docs."""
+    base = plan.gateway_url(gateway, host)
+    commands = [curl_command(base, example) for example in GATEWAY_EXAMPLES]
+    commands.append(f"curl -s {shlex.quote(plan.gateway_healthz_url(gateway, host))}")
+    commands.append(f"# API docs in a browser: {base}{DOCS_PATH}")
+    return commands
+
+
+def render_curl(gateway: GatewaySpec, host: str) -> str:
+    """The gateway's curl commands under one heading."""
+    return "\n".join([GATEWAY_HEADING, *curl_commands(gateway, host)])
+
+
+def curl_command(base_url: str, example: CurlExample) -> str:
+    """One example as a curl command line for bash."""
+    words = ["curl", "-sN" if example.streams else "-s"]
+    # curl sends GET without a body and POST with one; say so only when that differs.
+    if example.method != ("GET" if example.body is None else "POST"):
+        words += ["-X", example.method]
+    words.append(shlex.quote(base_url + example.path))
+    if example.content_type is not None and example.data is not None:
+        words += ["-H", shlex.quote(f"content-type: {example.content_type}")]
+        if "\n" in example.data:  # NDJSON: newlines need bash's $'...' quoting
+            words += ["--data-binary", _ansi_c_quote(example.data)]
+        else:
+            words += ["-d", shlex.quote(example.data)]
+    command = " ".join(words)
+    if example.pipe:
+        command += f" | {example.pipe}"
+    return f"{command}  # {example.note}" if example.note else command
+
+
+def _ansi_c_quote(text: str) -> str:
+    """``text`` as a bash ``$'...'`` word: backslashes, quotes and newlines escaped."""
+    escaped = text.replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n")
+    return f"$'{escaped}'"
 
 
 def _call(target: str, service: str, example: Example) -> str:

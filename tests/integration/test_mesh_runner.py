@@ -12,8 +12,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,33 +19,25 @@ import pytest
 
 from services.manifest import load_manifest
 from services.mesh import LocalMesh, probe
+from tests.integration.runner_harness import (
+    EXIT_TIMEOUT_S,
+    FAST_STOP,
+    Runner,
+    alive,
+    closing_runners,
+    free_ports,
+    run_once,
+    wait_until_gone,
+)
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[2]
 GRPCURL = Path(sys.executable).parent / "grpcurl"
-READY_TIMEOUT_S = 40.0
-EXIT_TIMEOUT_S = 20.0
-"""Two services, each drain (0.1 s) + grace (2 s) + margin, with room to spare."""
-FAST_STOP = ("--drain-delay-s", "0.1", "--grace-s", "2")
-STARTED = re.compile(r"started (\w+) \(pid (\d+)\)")
-
-
-def _free_ports(count: int) -> list[int]:
-    """Distinct ports nothing listens on now (all held open together while picked)."""
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for probe_socket in sockets:
-            probe_socket.bind(("127.0.0.1", 0))
-        return [int(s.getsockname()[1]) for s in sockets]
-    finally:
-        for probe_socket in sockets:
-            probe_socket.close()
 
 
 def _write_manifest(directory: Path) -> Path:
     """catalog, then pricing depending on it (so start and stop order are observable)."""
-    catalog_grpc, catalog_health, pricing_grpc, pricing_health = _free_ports(4)
+    catalog_grpc, catalog_health, pricing_grpc, pricing_health = free_ports(4)
     path = directory / "mesh.toml"
     path.write_text(
         f"""
@@ -72,106 +62,6 @@ depends_on = ["catalog"]
     return path
 
 
-def _alive(pid: int) -> bool:
-    """True while ``pid`` runs; a zombie nobody reaps (PID 1 here may not) counts as gone."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    stat = Path(f"/proc/{pid}/stat")
-    if not stat.parent.parent.is_dir():  # no /proc (macOS): os.kill is all there is
-        return True
-    try:
-        # The state letter follows the parenthesised command name.
-        state = stat.read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return False
-    return state != "Z"
-
-
-class Runner:
-    """``python -m services.mesh ...`` with its combined output collected line by line."""
-
-    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "services.mesh", *args],
-            cwd=ROOT,
-            env={**os.environ, **(env or {})},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        self.lines: list[str] = []
-        self._changed = threading.Condition()
-        self._eof = False
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            with self._changed:
-                self.lines.append(line.rstrip("\n"))
-                self._changed.notify_all()
-        with self._changed:
-            self._eof = True
-            self._changed.notify_all()
-
-    @property
-    def output(self) -> str:
-        with self._changed:
-            return "\n".join(self.lines)
-
-    def wait_for(self, pattern: str, timeout_s: float = READY_TIMEOUT_S) -> re.Match[str]:
-        """The first output line matching ``pattern``, waiting up to ``timeout_s``."""
-        regex = re.compile(pattern)
-
-        def found() -> re.Match[str] | None:
-            return next(filter(None, map(regex.search, self.lines)), None)
-
-        with self._changed:
-            self._changed.wait_for(lambda: found() is not None or self._eof, timeout_s)
-            match = found()
-        assert match is not None, f"no line matching {pattern!r} in:\n{self.output}"
-        return match
-
-    def finish(self, timeout_s: float = EXIT_TIMEOUT_S) -> int:
-        """Waits for exit and for the last output line; returns the exit status."""
-        returncode = self.process.wait(timeout=timeout_s)
-        with self._changed:
-            self._changed.wait_for(lambda: self._eof, timeout_s)
-        return returncode
-
-    def close(self) -> None:
-        """Kills the runner if a test left it running (its guard stops the children)."""
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=EXIT_TIMEOUT_S)
-        if self.process.stdout is not None:
-            self.process.stdout.close()
-
-    def child_pids(self) -> dict[str, int]:
-        return {m[1]: int(m[2]) for m in map(STARTED.search, self.lines) if m is not None}
-
-
-def _run_once(*args: str, timeout_s: float = EXIT_TIMEOUT_S) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "services.mesh", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout_s,
-        check=False,
-    )
-
-
-def _wait_until_gone(pids: dict[str, int], timeout_s: float) -> dict[str, int]:
-    """The pids still alive after up to ``timeout_s`` of polling."""
-    deadline = time.monotonic() + timeout_s
-    while (alive := {n: p for n, p in pids.items() if _alive(p)}) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return alive
-
-
 @pytest.fixture
 def manifest(tmp_path: Path) -> Path:
     return _write_manifest(tmp_path)
@@ -180,10 +70,7 @@ def manifest(tmp_path: Path) -> Path:
 @pytest.fixture
 def start_runner() -> Iterator[list[Runner]]:
     """Runners a test starts; any still running at the end are killed."""
-    runners: list[Runner] = []
-    yield runners
-    for runner in runners:
-        runner.close()
+    yield from closing_runners()
 
 
 @pytest.fixture(scope="module")
@@ -209,7 +96,7 @@ def test_run_serves_until_sigint_then_exits_zero_leaving_no_child(
     runner = Runner("run", "--manifest", str(manifest), "--data-dir", str(tmp_path), *FAST_STOP)
     start_runner.append(runner)
     runner.wait_for(r"\bready\b")
-    assert re.search(r"^SERVICE\s+GRPC\s+HEALTHZ\s+STATE\s+PID$", runner.output, re.MULTILINE)
+    assert re.search(r"^SERVICE\s+ADDRESS\s+HEALTHZ\s+STATE\s+PID$", runner.output, re.M)
     assert re.search(
         r"^catalog\s+127\.0\.0\.1:\d+\s+http://\S+/healthz\s+SERVING", runner.output, re.M
     )
@@ -226,7 +113,7 @@ def test_run_serves_until_sigint_then_exits_zero_leaving_no_child(
     assert "shopmesh.catalog.v1.CatalogService" in listed.stdout.split()
     pids = runner.child_pids()
     assert set(pids) == {"catalog", "pricing"}
-    assert all(map(_alive, pids.values()))
+    assert all(map(alive, pids.values()))
 
     runner.process.send_signal(signal.SIGINT)
 
@@ -234,7 +121,7 @@ def test_run_serves_until_sigint_then_exits_zero_leaving_no_child(
     assert "Traceback" not in runner.output
     assert runner.output.index("stopping pricing") < runner.output.index("stopping catalog")
     assert "stopped 2 service(s)" in runner.output
-    assert _wait_until_gone(pids, 0) == {}  # the runner waited for them: gone already
+    assert wait_until_gone(pids, 0) == {}  # the runner waited for them: gone already
 
 
 def test_run_exits_2_naming_a_port_that_is_already_taken(manifest: Path, tmp_path: Path) -> None:
@@ -244,7 +131,7 @@ def test_run_exits_2_naming_a_port_that_is_already_taken(manifest: Path, tmp_pat
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", port))
         taken.listen()
-        result = _run_once("run", "--manifest", str(manifest), "--data-dir", str(tmp_path))
+        result = run_once("run", "--manifest", str(manifest), "--data-dir", str(tmp_path))
     output = result.stdout + result.stderr
     assert result.returncode == 2, output
     assert f"port {port} (pricing health)" in output
@@ -259,14 +146,14 @@ def test_second_run_fails_with_the_port_message_while_a_mesh_runs(
     """Starting the same manifest again exits 2 saying another mesh may be running, and the
     first mesh keeps serving."""
     manifest, first = running
-    result = _run_once("run", "--manifest", str(manifest), "--data-dir", str(tmp_path))
+    result = run_once("run", "--manifest", str(manifest), "--data-dir", str(tmp_path))
     output = result.stdout + result.stderr
     assert result.returncode == 2, output
     assert "already in use" in output
     assert "another mesh may already be running" in output
     assert "Traceback" not in output
     assert first.process.poll() is None
-    assert _run_once("status", "--manifest", str(manifest)).returncode == 0
+    assert run_once("status", "--manifest", str(manifest)).returncode == 0
 
 
 def test_status_exits_0_and_shows_serving_while_the_mesh_runs(
@@ -274,7 +161,7 @@ def test_status_exits_0_and_shows_serving_while_the_mesh_runs(
 ) -> None:
     """``status`` prints every service as SERVING and exits 0 while the mesh runs."""
     manifest, _ = running
-    result = _run_once("status", "--manifest", str(manifest))
+    result = run_once("status", "--manifest", str(manifest))
     assert result.returncode == 0, result.stdout + result.stderr
     assert re.search(r"^catalog\s.*\sSERVING$", result.stdout, re.MULTILINE)
     assert re.search(r"^pricing\s.*\sSERVING$", result.stdout, re.MULTILINE)
@@ -282,7 +169,7 @@ def test_status_exits_0_and_shows_serving_while_the_mesh_runs(
 
 def test_status_exits_1_when_no_mesh_runs(manifest: Path) -> None:
     """``status`` against ports nothing listens on reports UNREACHABLE and exits 1."""
-    result = _run_once("status", "--manifest", str(manifest))
+    result = run_once("status", "--manifest", str(manifest))
     assert result.returncode == 1
     assert result.stdout.count("UNREACHABLE") == 2
     assert "is the mesh running?" in result.stderr
@@ -305,7 +192,7 @@ def test_second_sigint_kills_services_at_once(
     assert "killing every service now" in runner.output
     assert "Traceback" not in runner.output
     assert "pricing was killed" in runner.output
-    assert _wait_until_gone(pids, 0) == {}
+    assert wait_until_gone(pids, 0) == {}
 
 
 def test_services_stop_when_the_runner_is_killed(
@@ -318,7 +205,7 @@ def test_services_stop_when_the_runner_is_killed(
     pids = runner.child_pids()
     runner.process.kill()
     runner.process.wait(timeout=EXIT_TIMEOUT_S)
-    assert _wait_until_gone(pids, EXIT_TIMEOUT_S) == {}
+    assert wait_until_gone(pids, EXIT_TIMEOUT_S) == {}
 
 
 def test_run_exits_1_with_last_lines_when_a_service_fails_to_start(
@@ -356,7 +243,7 @@ async def test_local_mesh_gives_serving_addresses_and_stops_cleanly(
         report = await mesh.stop()
     assert report.clean
     assert [e.name for e in report.exits] == ["pricing", "catalog"]
-    assert _wait_until_gone(pids, 0) == {}
+    assert wait_until_gone(pids, 0) == {}
 
 
 def test_run_exits_1_when_a_service_dies_while_running(
@@ -373,7 +260,7 @@ def test_run_exits_1_when_a_service_dies_while_running(
     assert "pricing died from SIGKILL unexpectedly" in runner.output
     assert "catalog exited cleanly" in runner.output
     assert "Traceback" not in runner.output
-    assert _wait_until_gone(pids, 0) == {}
+    assert wait_until_gone(pids, 0) == {}
 
 
 def test_sigint_during_start_up_stops_what_started_and_exits_zero(
@@ -387,4 +274,4 @@ def test_sigint_during_start_up_stops_what_started_and_exits_zero(
     assert runner.finish() == 0, runner.output
     assert "Traceback" not in runner.output
     assert "ready" not in runner.output
-    assert _wait_until_gone(runner.child_pids(), 0) == {}
+    assert wait_until_gone(runner.child_pids(), 0) == {}

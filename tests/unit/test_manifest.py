@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from services.manifest import ManifestError, load_manifest, parse_manifest
+from services.manifest import GatewaySpec, ManifestError, load_manifest, parse_manifest
 
 GOOD: dict[str, Any] = {
     "mesh": {"name": "shop"},
@@ -28,8 +28,14 @@ GOOD: dict[str, Any] = {
 }
 
 
-def _with(path: str, value: object) -> dict[str, Any]:
-    raw = copy.deepcopy(GOOD)
+WITH_GATEWAY: dict[str, Any] = {
+    **GOOD,
+    "gateway": {"module": "gateway", "http_port": 8200, "upstreams": ["front", "back"]},
+}
+
+
+def _with(path: str, value: object, base: dict[str, Any] = GOOD) -> dict[str, Any]:
+    raw = copy.deepcopy(base)
     *parents, last = path.split(".")
     target = raw
     for key in parents:
@@ -71,4 +77,61 @@ def test_invalid_entries_are_rejected_naming_them(path: str, value: object, mess
     """Each malformed value fails at load time with a message naming the entry."""
     with pytest.raises(ManifestError) as caught:
         parse_manifest(_with(path, value))
+    assert message in str(caught.value)
+
+
+def test_shipped_manifest_has_a_gateway_in_front_of_every_service() -> None:
+    """services/mesh.toml runs `python -m gateway` on 8080 fronting all five services."""
+    manifest = load_manifest()
+    assert manifest.gateway == GatewaySpec(
+        module="gateway",
+        http_port=8080,
+        upstreams=("catalog", "pricing", "inventory", "payments", "orders"),
+    )
+    assert manifest.gateway.name == "gateway"
+
+
+def test_gateway_table_is_parsed_and_leaves_services_unchanged() -> None:
+    """[gateway] becomes Manifest.gateway; Manifest.services stays the gRPC services only."""
+    manifest = parse_manifest(WITH_GATEWAY)
+    assert manifest.gateway == GatewaySpec("gateway", 8200, ("front", "back"))
+    assert manifest.services == parse_manifest(GOOD).services
+
+
+def test_manifest_without_gateway_table_has_no_gateway() -> None:
+    """The [gateway] table is optional."""
+    assert parse_manifest(GOOD).gateway is None
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        ("gateway", "gateway", "[gateway]: must be a table"),
+        ("gateway.http_port", 80, "[gateway].http_port must be an integer in 1024..65535"),
+        ("gateway.http_port", True, "[gateway].http_port must be an integer"),
+        ("gateway.http_port", 50101, "port 50101 used by back and gateway"),
+        ("gateway.http_port", 8100, "port 8100 used by front and gateway"),
+        (
+            "gateway.upstreams",
+            ["front", "nowhere"],
+            "[gateway].upstreams: unknown service 'nowhere'",
+        ),
+        ("gateway.upstreams", [], "[gateway].upstreams must name at least one service"),
+        ("gateway.upstreams", ["front", "front"], "[gateway].upstreams has duplicates"),
+        ("gateway.upstreams", "front", "[gateway].upstreams must be a list of strings"),
+        ("gateway.module", 1, "[gateway]: module must be a string"),
+        ("gateway.colour", "blue", "[gateway]: unknown keys ['colour']"),
+        (
+            "services.gateway",
+            {"grpc_port": 50102, "health_port": 8102, "proto_services": ["shop.gw.v1.GwService"]},
+            "[services.gateway] clashes with [gateway]",
+        ),
+    ],
+)
+def test_invalid_gateway_entries_are_rejected_naming_them(
+    path: str, value: object, message: str
+) -> None:
+    """Each malformed [gateway] value fails at load time with a message naming the entry."""
+    with pytest.raises(ManifestError) as caught:
+        parse_manifest(_with(path, value, WITH_GATEWAY))
     assert message in str(caught.value)

@@ -136,7 +136,7 @@ def test_render_table_aligns_columns_and_shows_pids_when_known() -> None:
     specs = _manifest().services[:2]
     states = {"catalog": "SERVING"}
     assert table.render_table(table.rows(specs, "127.0.0.1", states)) == (
-        "SERVICE  GRPC             HEALTHZ                         STATE\n"
+        "SERVICE  ADDRESS          HEALTHZ                         STATE\n"
         "catalog  127.0.0.1:50051  http://127.0.0.1:51051/healthz  SERVING\n"
         "pricing  127.0.0.1:50052  http://127.0.0.1:51052/healthz  UNKNOWN"
     )

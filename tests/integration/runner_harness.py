@@ -1,0 +1,142 @@
+"""``python -m services.mesh`` as a real child process, for the runner's integration tests."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+READY_TIMEOUT_S = 40.0
+EXIT_TIMEOUT_S = 20.0
+"""A few processes, each drain (0.1 s) + grace (2 s) + margin, with room to spare."""
+FAST_STOP = ("--drain-delay-s", "0.1", "--grace-s", "2")
+STARTED = re.compile(r"started (\w+) \(pid (\d+)\)")
+
+
+def free_ports(count: int) -> list[int]:
+    """Distinct ports nothing listens on now (all held open together while picked)."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for probe_socket in sockets:
+            probe_socket.bind(("127.0.0.1", 0))
+        return [int(s.getsockname()[1]) for s in sockets]
+    finally:
+        for probe_socket in sockets:
+            probe_socket.close()
+
+
+def alive(pid: int) -> bool:
+    """True while ``pid`` runs; a zombie nobody reaps (PID 1 here may not) counts as gone."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    if not stat.parent.parent.is_dir():  # no /proc (macOS): os.kill is all there is
+        return True
+    try:
+        # The state letter follows the parenthesised command name.
+        state = stat.read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+def wait_until_gone(pids: dict[str, int], timeout_s: float) -> dict[str, int]:
+    """The pids still alive after up to ``timeout_s`` of polling."""
+    deadline = time.monotonic() + timeout_s
+    while (left := {n: p for n, p in pids.items() if alive(p)}) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return left
+
+
+class Runner:
+    """``python -m services.mesh ...`` with its combined output collected line by line."""
+
+    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "services.mesh", *args],
+            cwd=ROOT,
+            env={**os.environ, **(env or {})},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.lines: list[str] = []
+        self._changed = threading.Condition()
+        self._eof = False
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            with self._changed:
+                self.lines.append(line.rstrip("\n"))
+                self._changed.notify_all()
+        with self._changed:
+            self._eof = True
+            self._changed.notify_all()
+
+    @property
+    def output(self) -> str:
+        with self._changed:
+            return "\n".join(self.lines)
+
+    def wait_for(self, pattern: str, timeout_s: float = READY_TIMEOUT_S) -> re.Match[str]:
+        """The first output line matching ``pattern``, waiting up to ``timeout_s``."""
+        regex = re.compile(pattern)
+
+        def found() -> re.Match[str] | None:
+            return next(filter(None, map(regex.search, self.lines)), None)
+
+        with self._changed:
+            self._changed.wait_for(lambda: found() is not None or self._eof, timeout_s)
+            match = found()
+        assert match is not None, f"no line matching {pattern!r} in:\n{self.output}"
+        return match
+
+    def finish(self, timeout_s: float = EXIT_TIMEOUT_S) -> int:
+        """Waits for exit and for the last output line; returns the exit status."""
+        returncode = self.process.wait(timeout=timeout_s)
+        with self._changed:
+            self._changed.wait_for(lambda: self._eof, timeout_s)
+        return returncode
+
+    def close(self) -> None:
+        """Kills the runner if a test left it running (its guard stops the children)."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=EXIT_TIMEOUT_S)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
+    def child_pids(self) -> dict[str, int]:
+        return {m[1]: int(m[2]) for m in map(STARTED.search, self.lines) if m is not None}
+
+
+def run_once(*args: str, timeout_s: float = EXIT_TIMEOUT_S) -> subprocess.CompletedProcess[str]:
+    """One ``python -m services.mesh`` command to completion, output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "services.mesh", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+        check=False,
+    )
+
+
+def closing_runners() -> Iterator[list[Runner]]:
+    """The body of a ``start_runner`` fixture: a list a test appends the runners it starts
+    to; any still running at the end are killed."""
+    runners: list[Runner] = []
+    yield runners
+    for runner in runners:
+        runner.close()
