@@ -147,3 +147,25 @@ def test_response_renders_camel_case_and_response_body() -> None:
         "sku": "SKU-00001",
         "listPrice": {"amountMinor": "5"},
     }
+
+
+def test_query_values_take_well_known_and_enum_json_forms() -> None:
+    """Timestamps (RFC 3339), Durations ("1.5s"), enums by name and int64 travel in query
+    parameters as their proto3 JSON forms; a malformed timestamp is a 400 (R-A9)."""
+    event = _build(
+        "shopmesh.orders.v1.OrderEvent",
+        query=[
+            ("createTime", "2026-01-02T03:04:05Z"),
+            ("type", "ORDER_EVENT_TYPE_CREATED"),
+            ("sequence", "9007199254740993"),
+        ],
+    )
+    assert event.create_time.seconds == 1767323045  # type: ignore[attr-defined]
+    assert event.type == 1  # type: ignore[attr-defined]
+    assert event.sequence == 9007199254740993  # type: ignore[attr-defined]
+    retry = _build("google.rpc.RetryInfo", query=[("retry_delay", "1.5s")])
+    assert retry.retry_delay.nanos == 500_000_000  # type: ignore[attr-defined]
+    with pytest.raises(BadRequest):
+        _build("shopmesh.orders.v1.OrderEvent", query=[("createTime", "yesterday")])
+    with pytest.raises(BadRequest):
+        _build("shopmesh.orders.v1.OrderEvent", query=[("type", "NOT_A_TYPE")])
