@@ -65,7 +65,7 @@ def _operation(route: Route, builder: SchemaBuilder, comments: dict[str, str]) -
     operation: dict[str, Any] = {
         "operationId": _operation_id(route),
         "tags": [route.service.rsplit(".", 1)[-1]],
-        "summary": comments.get(full_name, "").split("\n", 1)[0],
+        "summary": _first_sentence(comments.get(full_name, "")),
         "description": comments.get(full_name, ""),
         "parameters": [_path_parameter(method.input_type, v, builder) for v in variables],
         "responses": _responses(route, builder),
@@ -75,6 +75,13 @@ def _operation(route: Route, builder: SchemaBuilder, comments: dict[str, str]) -
     else:
         operation["requestBody"] = _request_body(route, variables, builder)
     return operation
+
+
+def _first_sentence(text: str) -> str:
+    """The comment's first sentence, on one line (comments wrap mid-sentence)."""
+    flat = " ".join(text.split())
+    end = flat.find(". ")
+    return flat if end < 0 else flat[: end + 1]
 
 
 def _operation_id(route: Route) -> str:
