@@ -62,6 +62,10 @@ run: $(GEN_STAMP) ## Create the environment and run the local mesh until Ctrl-C
 bench-runtime: $(GEN_STAMP) ## Benchmark: full runtime vs a bare grpc.aio server (GetProduct)
 	$(BIN)/python -m tools.bench_runtime
 
+.PHONY: bench-gateway
+bench-gateway: $(GEN_STAMP) ## Benchmark: REST gateway vs gRPC direct (GetProduct, ListProducts)
+	$(BIN)/python -m tools.bench_gateway
+
 .PHONY: clean
 clean: ## Remove generated code, build output and local data
 	rm -rf gen build data .mypy_cache .ruff_cache .pytest_cache
