@@ -20,8 +20,11 @@ NDJSON = b"application/x-ndjson"
 _log = logging.getLogger("shopmesh.gateway")
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def encode(document: Any) -> bytes:
-    return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
+    return _ENCODER.encode(document).encode()
 
 
 async def send_body(

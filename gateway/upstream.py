@@ -78,6 +78,9 @@ class Upstreams:
                 margin_s=0.0,
                 max_message_bytes=self._max_message_bytes,
                 extra_interceptors=self._interceptors,
+                # Every gateway call carries its own timeout (Grpc-Timeout or the route's
+                # default), so the runtime's call-scope deadline interceptors are not needed.
+                call_scope_deadlines=False,
             )
             self._channels[address] = channel
         return channel

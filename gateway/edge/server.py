@@ -37,6 +37,9 @@ def uvicorn_config(
     """uvicorn settings for the edge; ``overrides`` are passed to ``uvicorn.Config`` last."""
     settings: dict[str, Any] = {
         "http": guarded_protocol(config),
+        # uvloop: measurably cheaper per request than asyncio's loop (docs/benchmarks.md);
+        # grpc.aio runs on it too.
+        "loop": "uvloop",
         "ws": "none",
         "timeout_keep_alive": config.keep_alive_s,
         "timeout_graceful_shutdown": math.ceil(config.shutdown_grace_s),

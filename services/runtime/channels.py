@@ -124,14 +124,22 @@ def open_channel(
     margin_s: float,
     max_message_bytes: int,
     extra_interceptors: Sequence[grpc.aio.ClientInterceptor] = (),
+    call_scope_deadlines: bool = True,
 ) -> grpc.aio.Channel:
-    """An insecure channel to ``target`` (Service Connect/Lattice add TLS/mTLS outside)."""
+    """An insecure channel to ``target`` (Service Connect/Lattice add TLS/mTLS outside).
+
+    ``call_scope_deadlines=False`` leaves out the deadline interceptors, for a caller that
+    is no gRPC server (the gateway) and sets every call's timeout itself: there they would
+    only cost time (a task per call).
+    """
     options = (
         *CLIENT_OPTIONS,
         ("grpc.max_send_message_length", max_message_bytes),
         ("grpc.max_receive_message_length", max_message_bytes),
     )
-    interceptors = [*extra_interceptors, *deadline_interceptors(default_deadline_s, margin_s)]
+    interceptors = list(extra_interceptors)
+    if call_scope_deadlines:
+        interceptors += deadline_interceptors(default_deadline_s, margin_s)
     return grpc.aio.insecure_channel(target, options=options, interceptors=interceptors)
 
 
