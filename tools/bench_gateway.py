@@ -49,6 +49,7 @@ from tools.bench.http_loader import (
 )
 from tools.bench.loader import BENCH_SKU, CALL_DEADLINE_S
 from tools.bench.procs import LOADER_SLACK_S, REPO_ROOT
+from tools.bench.stats import counts_argument
 
 DEFAULT_ROUNDS = 3
 DEFAULT_UNARY_CONCURRENCY = (16, 64)
@@ -85,22 +86,18 @@ class RunChecks:
     """Log lines at WARNING or above, catalog and gateway."""
 
 
-def _counts(text: str) -> tuple[int, ...]:
-    return tuple(int(n) for n in text.split(",") if n.strip())
-
-
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS)
     parser.add_argument(
         "--unary-concurrency",
-        type=_counts,
+        type=counts_argument,
         default=DEFAULT_UNARY_CONCURRENCY,
         help="h2load: connections to the gateway = streams to the catalog (default 16,64)",
     )
     parser.add_argument(
         "--stream-concurrency",
-        type=_counts,
+        type=counts_argument,
         default=DEFAULT_STREAM_CONCURRENCY,
         help="ListProducts streams in flight, comma-separated (default 1,8)",
     )

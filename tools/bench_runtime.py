@@ -27,7 +27,7 @@ from tools.bench.checks import ServerCheck, access_log_counts, notes
 from tools.bench.loader import LoadResult
 from tools.bench.procs import REPO_ROOT, ServerProcess, run_python_loader, running_server
 from tools.bench.server import ARMS, BARE, RUNTIME
-from tools.bench.stats import Sample, ratios, summarize
+from tools.bench.stats import Sample, counts_argument, ratios, summarize
 
 DEFAULT_ROUNDS = 3
 DEFAULT_CONCURRENCY = (16, 64)
@@ -42,22 +42,18 @@ PYTHON_LOADER = "python"
 H2LOAD_LOADER = "h2load"
 
 
-def _counts(text: str) -> tuple[int, ...]:
-    return tuple(int(n) for n in text.split(",") if n.strip())
-
-
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS)
     parser.add_argument(
         "--concurrency",
-        type=_counts,
+        type=counts_argument,
         default=DEFAULT_CONCURRENCY,
         help="calls in flight for the Python loader, comma-separated (default 16,64)",
     )
     parser.add_argument(
         "--h2load-concurrency",
-        type=_counts,
+        type=counts_argument,
         default=DEFAULT_H2LOAD_CONCURRENCY,
         help="streams in flight for h2load, comma-separated; empty to skip (default 64)",
     )

@@ -12,6 +12,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT_S = 40.0
 EXIT_TIMEOUT_S = 20.0
@@ -140,3 +142,9 @@ def closing_runners() -> Iterator[list[Runner]]:
     yield runners
     for runner in runners:
         runner.close()
+
+
+@pytest.fixture
+def start_runner() -> Iterator[list[Runner]]:
+    """Runners a test starts; any still running at the end are killed."""
+    yield from closing_runners()

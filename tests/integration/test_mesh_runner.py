@@ -24,7 +24,6 @@ from tests.integration.runner_harness import (
     FAST_STOP,
     Runner,
     alive,
-    closing_runners,
     free_ports,
     run_once,
     wait_until_gone,
@@ -65,12 +64,6 @@ depends_on = ["catalog"]
 @pytest.fixture
 def manifest(tmp_path: Path) -> Path:
     return _write_manifest(tmp_path)
-
-
-@pytest.fixture
-def start_runner() -> Iterator[list[Runner]]:
-    """Runners a test starts; any still running at the end are killed."""
-    yield from closing_runners()
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,6 @@ from services.mesh import LocalMesh, probe
 from tests.integration.runner_harness import (
     FAST_STOP,
     Runner,
-    closing_runners,
     free_ports,
     run_once,
     wait_until_gone,
@@ -84,12 +83,6 @@ def _run(manifest: Path, data_dir: Path, *extra: str) -> Runner:
 @pytest.fixture
 def manifest(tmp_path: Path) -> Path:
     return _write_manifest(tmp_path)
-
-
-@pytest.fixture
-def start_runner() -> Iterator[list[Runner]]:
-    """Runners a test starts; any still running at the end are killed."""
-    yield from closing_runners()
 
 
 @pytest.fixture(scope="module")

@@ -111,3 +111,8 @@ def ratios(samples: Iterable[Sample], baseline: str) -> list[Ratio]:
         Ratio(loader=loader, arm=arm, concurrency=concurrency, per_round=tuple(values))
         for (loader, arm, concurrency), values in per_round.items()
     ]
+
+
+def counts_argument(text: str) -> tuple[int, ...]:
+    """A command-line list of counts: "16,64" → (16, 64)."""
+    return tuple(int(n) for n in text.split(",") if n.strip())
