@@ -148,3 +148,36 @@ def closing_runners() -> Iterator[list[Runner]]:
 def start_runner() -> Iterator[list[Runner]]:
     """Runners a test starts; any still running at the end are killed."""
     yield from closing_runners()
+
+
+def write_manifest(directory: Path, *, gateway: bool) -> Path:
+    """A two-service manifest on free ports: catalog, then pricing depending on it (so
+    start and stop order are observable), and with ``gateway`` a gateway in front."""
+    catalog_grpc, catalog_health, pricing_grpc, pricing_health, http = free_ports(5)
+    text = f"""
+[mesh]
+name = "runner-test"
+
+[services.catalog]
+module = "services.catalog"
+grpc_port = {catalog_grpc}
+health_port = {catalog_health}
+proto_services = ["shopmesh.catalog.v1.CatalogService"]
+
+[services.pricing]
+module = "services.pricing"
+grpc_port = {pricing_grpc}
+health_port = {pricing_health}
+proto_services = ["shopmesh.pricing.v1.PricingService"]
+depends_on = ["catalog"]
+"""
+    if gateway:
+        text += f"""
+[gateway]
+module = "gateway"
+http_port = {http}
+upstreams = ["catalog", "pricing"]
+"""
+    path = directory / "mesh.toml"
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -24,9 +24,9 @@ from tests.integration.runner_harness import (
     FAST_STOP,
     Runner,
     alive,
-    free_ports,
     run_once,
     wait_until_gone,
+    write_manifest,
 )
 
 pytestmark = pytest.mark.slow
@@ -35,30 +35,7 @@ GRPCURL = Path(sys.executable).parent / "grpcurl"
 
 
 def _write_manifest(directory: Path) -> Path:
-    """catalog, then pricing depending on it (so start and stop order are observable)."""
-    catalog_grpc, catalog_health, pricing_grpc, pricing_health = free_ports(4)
-    path = directory / "mesh.toml"
-    path.write_text(
-        f"""
-[mesh]
-name = "runner-test"
-
-[services.catalog]
-module = "services.catalog"
-grpc_port = {catalog_grpc}
-health_port = {catalog_health}
-proto_services = ["shopmesh.catalog.v1.CatalogService"]
-
-[services.pricing]
-module = "services.pricing"
-grpc_port = {pricing_grpc}
-health_port = {pricing_health}
-proto_services = ["shopmesh.pricing.v1.PricingService"]
-depends_on = ["catalog"]
-""",
-        encoding="utf-8",
-    )
-    return path
+    return write_manifest(directory, gateway=False)
 
 
 @pytest.fixture

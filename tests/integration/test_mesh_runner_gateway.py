@@ -22,9 +22,9 @@ from services.mesh import LocalMesh, probe
 from tests.integration.runner_harness import (
     FAST_STOP,
     Runner,
-    free_ports,
     run_once,
     wait_until_gone,
+    write_manifest,
 )
 
 pytestmark = pytest.mark.slow
@@ -33,35 +33,7 @@ HTTP_TIMEOUT_S = 10.0
 
 
 def _write_manifest(directory: Path) -> Path:
-    """catalog, pricing depending on it, and the gateway in front of both."""
-    catalog_grpc, catalog_health, pricing_grpc, pricing_health, http = free_ports(5)
-    path = directory / "mesh.toml"
-    path.write_text(
-        f"""
-[mesh]
-name = "runner-gateway-test"
-
-[services.catalog]
-module = "services.catalog"
-grpc_port = {catalog_grpc}
-health_port = {catalog_health}
-proto_services = ["shopmesh.catalog.v1.CatalogService"]
-
-[services.pricing]
-module = "services.pricing"
-grpc_port = {pricing_grpc}
-health_port = {pricing_health}
-proto_services = ["shopmesh.pricing.v1.PricingService"]
-depends_on = ["catalog"]
-
-[gateway]
-module = "gateway"
-http_port = {http}
-upstreams = ["catalog", "pricing"]
-""",
-        encoding="utf-8",
-    )
-    return path
+    return write_manifest(directory, gateway=True)
 
 
 def _gateway_port(manifest: Path) -> int:
