@@ -1,7 +1,8 @@
-"""A plain HTTP/1.1 ``GET /healthz`` on its own port.
+"""A plain HTTP/1.1 ``GET /healthz`` (and ``GET /metrics``) on its own port.
 
 VPC Lattice target groups and container health checks cannot speak gRPC, so they
 probe this instead: 200 while SERVING, 503 otherwise, a small JSON body either way.
+``/metrics`` is the server's call and message counters as JSON (the load test reads it).
 Deliberately tiny: bounded request size and read time, one response per connection.
 """
 
@@ -11,6 +12,7 @@ import asyncio
 import contextlib
 import json
 
+from services.runtime.counters import CallCounters
 from services.runtime.health import SERVING, HealthState
 
 MAX_REQUEST_BYTES = 8 * 1024
@@ -20,9 +22,12 @@ READ_TIMEOUT_S = 5.0
 class HealthHttpServer:
     """Serves /healthz from a HealthState."""
 
-    def __init__(self, state: HealthState, service_name: str) -> None:
+    def __init__(
+        self, state: HealthState, service_name: str, counters: CallCounters | None = None
+    ) -> None:
         self._state = state
         self._service_name = service_name
+        self._counters = counters
         self._server: asyncio.Server | None = None
 
     async def start(self, host: str, port: int) -> int:
@@ -63,6 +68,8 @@ class HealthHttpServer:
         if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
             return "400 Bad Request", {"error": "malformed request line"}
         method, target = parts[0], parts[1].split("?", 1)[0]
+        if target == "/metrics" and self._counters is not None and method in {"GET", "HEAD"}:
+            return "200 OK", {"service": self._service_name, **self._counters.snapshot()}
         if target != "/healthz":
             return "404 Not Found", {"error": f"no route {target}"}
         if method not in {"GET", "HEAD"}:

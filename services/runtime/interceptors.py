@@ -21,6 +21,7 @@ from google.rpc import status_pb2
 
 from services.common.errors import DeadlineExceeded, DomainError
 from services.runtime import error_mapping
+from services.runtime.counters import CallCounters, CountingStream
 from services.runtime.deadlines import CallScope, bind_scope, unbind_scope
 from services.runtime.logs import AccessLog
 
@@ -33,9 +34,16 @@ Behavior = Callable[..., Any]
 class ServerBoundary(grpc.aio.ServerInterceptor):
     """Deadlines, error mapping and access logs for every method of a server."""
 
-    def __init__(self, *, default_deadline_s: float, access_log: AccessLog | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        default_deadline_s: float,
+        access_log: AccessLog | None = None,
+        counters: CallCounters | None = None,
+    ) -> None:
         self._default_deadline_s = default_deadline_s
         self._access_log = access_log
+        self._counters = counters
         self._wrapped: dict[str, grpc.RpcMethodHandler[Any, Any]] = {}
 
     async def intercept_service(
@@ -70,10 +78,13 @@ class ServerBoundary(grpc.aio.ServerInterceptor):
             if behavior is None:
                 continue
             streams_out = attribute.endswith("_stream")
+            streams_in = attribute.startswith("stream_")
             if streams_out and inspect.isasyncgenfunction(behavior):
-                wrapped: Behavior = self._wrap_stream(method, behavior)
+                wrapped: Behavior = self._wrap_stream(method, behavior, streams_in=streams_in)
             else:
-                wrapped = self._wrap_unary(method, behavior, bounded=not streams_out)
+                wrapped = self._wrap_unary(
+                    method, behavior, bounded=not streams_out, streams_in=streams_in
+                )
             return factory(
                 wrapped,
                 request_deserializer=handler.request_deserializer,
@@ -81,11 +92,15 @@ class ServerBoundary(grpc.aio.ServerInterceptor):
             )
         raise TypeError(f"{method}: handler has no behavior")
 
-    def _wrap_unary(self, method: str, behavior: Behavior, *, bounded: bool) -> Behavior:
+    def _wrap_unary(
+        self, method: str, behavior: Behavior, *, bounded: bool, streams_in: bool
+    ) -> Behavior:
         async def unary(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
             started = time.perf_counter()
             scope, remaining = self._scope(context, bounded=bounded)
             code = grpc.StatusCode.OK
+            if streams_in:
+                request = requests = CountingStream(request)
             token = bind_scope(scope)
             try:
                 if remaining is None:
@@ -100,17 +115,25 @@ class ServerBoundary(grpc.aio.ServerInterceptor):
             finally:
                 unbind_scope(token)
                 self._log(method, code, started, scope, context)
+                if self._counters is not None:
+                    received = requests.count if streams_in else 1
+                    sent = 1 if code == grpc.StatusCode.OK else 0
+                    self._counters.record(method, scope.operation_id, received, sent)
 
         return unary
 
-    def _wrap_stream(self, method: str, behavior: Behavior) -> Behavior:
+    def _wrap_stream(self, method: str, behavior: Behavior, *, streams_in: bool) -> Behavior:
         async def stream(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
             started = time.perf_counter()
             scope, _ = self._scope(context, bounded=False)
             code = grpc.StatusCode.OK
+            if streams_in:
+                request = requests = CountingStream(request)
+            sent = 0
             token = bind_scope(scope)
             try:
                 async for response in behavior(request, context):
+                    sent += 1
                     yield response
             except BaseException as exc:
                 code, status = _settle(exc, method, context)
@@ -120,6 +143,9 @@ class ServerBoundary(grpc.aio.ServerInterceptor):
             finally:
                 unbind_scope(token)
                 self._log(method, code, started, scope, context)
+                if self._counters is not None:
+                    received = requests.count if streams_in else 1
+                    self._counters.record(method, scope.operation_id, received, sent)
 
         return stream
 

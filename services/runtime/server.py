@@ -23,6 +23,7 @@ from grpc_reflection.v1alpha import reflection
 from services.manifest import ManifestError, load_manifest
 from services.runtime.channels import Channels, open_channel
 from services.runtime.config import ConfigError, RuntimeConfig, runtime_config_from_env
+from services.runtime.counters import CallCounters
 from services.runtime.health import (
     HEALTH_SERVICE_NAME,
     DependencyMonitor,
@@ -96,6 +97,8 @@ class ServiceHost:
         self._tasks: list[asyncio.Task[None]] = []
         self._parts: ServiceParts | None = None
         self._stopping: asyncio.Task[None] | None = None
+        self.counters = CallCounters()
+        """Calls and messages served, per method and operation (``GET /metrics``)."""
 
     @property
     def health(self) -> HealthState:
@@ -125,6 +128,7 @@ class ServiceHost:
                 ServerBoundary(
                     default_deadline_s=config.default_deadline_s,
                     access_log=AccessLog(config.service_name) if config.access_log else None,
+                    counters=self.counters,
                 ),
             ],
             options=[
@@ -147,7 +151,7 @@ class ServiceHost:
             self.grpc_port = server.add_insecure_port(address)
         except RuntimeError as exc:
             raise StartupError(f"cannot listen for gRPC on {address}: port in use?") from exc
-        self._http_server = HealthHttpServer(self._health, config.service_name)
+        self._http_server = HealthHttpServer(self._health, config.service_name, self.counters)
         try:
             self.health_port = await self._http_server.start(config.host, config.health_port)
         except OSError as exc:
