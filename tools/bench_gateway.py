@@ -23,16 +23,13 @@ import argparse
 import json
 import os
 import shlex
-import signal
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from services.manifest import load_manifest
@@ -49,6 +46,7 @@ from tools.bench.http_loader import (
 )
 from tools.bench.loader import BENCH_SKU, CALL_DEADLINE_S
 from tools.bench.procs import LOADER_SLACK_S, REPO_ROOT
+from tools.bench.session import exit_on_sigterm, workdir
 from tools.bench.stats import counts_argument
 
 DEFAULT_ROUNDS = 3
@@ -341,11 +339,7 @@ def write_outputs(
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
-
-    def terminate(signum: int, frame: FrameType | None) -> None:
-        raise SystemExit(128 + signum)  # unwinds through every with-block: children stop
-
-    signal.signal(signal.SIGTERM, terminate)
+    exit_on_sigterm()
     exe = h2load.available() if args.unary_concurrency else None
     if args.unary_concurrency and not exe:
         print(
@@ -353,10 +347,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     facts = gateway_report.machine_facts(exe)
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    with tempfile.TemporaryDirectory(prefix="bench-gateway-") as temp:
-        workdir = args.log_dir or Path(temp)
-        workdir.mkdir(parents=True, exist_ok=True)
-        samples, checks = run_rounds(args, workdir, exe)
+    with workdir("bench-gateway-", args.log_dir) as folder:
+        samples, checks = run_rounds(args, folder, exe)
     write_outputs(args, argv, facts, when, samples, checks)
     return 0
 

@@ -15,18 +15,16 @@ from __future__ import annotations
 import argparse
 import math
 import shlex
-import signal
 import sys
-import tempfile
 import time
 from pathlib import Path
-from types import FrameType
 
 from tools.bench import h2load, report
 from tools.bench.checks import ServerCheck, access_log_counts, notes
 from tools.bench.loader import LoadResult
 from tools.bench.procs import REPO_ROOT, ServerProcess, run_python_loader, running_server
 from tools.bench.server import ARMS, BARE, RUNTIME
+from tools.bench.session import exit_on_sigterm, workdir
 from tools.bench.stats import Sample, counts_argument, ratios, summarize
 
 DEFAULT_ROUNDS = 3
@@ -176,20 +174,14 @@ def write_outputs(
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-
-    def terminate(signum: int, frame: FrameType | None) -> None:
-        raise SystemExit(128 + signum)  # unwinds through every with-block: children stop
-
-    signal.signal(signal.SIGTERM, terminate)
+    exit_on_sigterm()
     h2load_exe = h2load.available() if args.h2load_concurrency else None
     if args.h2load_concurrency and not h2load_exe:
         print("h2load not found: Python loader only", file=sys.stderr)
     facts = report.machine_facts(h2load_exe)
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    with tempfile.TemporaryDirectory(prefix="bench-runtime-") as temp:
-        workdir = args.log_dir or Path(temp)
-        workdir.mkdir(parents=True, exist_ok=True)
-        samples, checks = run_rounds(args, workdir, h2load_exe)
+    with workdir("bench-runtime-", args.log_dir) as folder:
+        samples, checks = run_rounds(args, folder, h2load_exe)
     write_outputs(args, argv, facts, when, samples, checks)
     return 0
 

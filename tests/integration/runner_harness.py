@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -181,3 +183,17 @@ upstreams = ["catalog", "pricing"]
     path = directory / "mesh.toml"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+@contextmanager
+def serving_runner(directory: Path, *, gateway: bool) -> Iterator[tuple[Path, Runner]]:
+    """A runner on a fresh two-service manifest in ``directory``, ready; SIGINT at the end."""
+    manifest = write_manifest(directory, gateway=gateway)
+    runner = Runner("run", "--manifest", str(manifest), "--data-dir", str(directory), *FAST_STOP)
+    try:
+        runner.wait_for(r"\bready\b")
+        yield manifest, runner
+        runner.process.send_signal(signal.SIGINT)
+        runner.finish()
+    finally:
+        runner.close()

@@ -25,6 +25,7 @@ from tests.integration.runner_harness import (
     Runner,
     alive,
     run_once,
+    serving_runner,
     wait_until_gone,
     write_manifest,
 )
@@ -46,16 +47,8 @@ def manifest(tmp_path: Path) -> Path:
 @pytest.fixture(scope="module")
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Runner]]:
     """One mesh, started once and shared by the tests that only look at it."""
-    directory = tmp_path_factory.mktemp("shared-mesh")
-    manifest = _write_manifest(directory)
-    runner = Runner("run", "--manifest", str(manifest), "--data-dir", str(directory), *FAST_STOP)
-    try:
-        runner.wait_for(r"\bready\b")
-        yield manifest, runner
-        runner.process.send_signal(signal.SIGINT)
-        runner.finish()
-    finally:
-        runner.close()
+    with serving_runner(tmp_path_factory.mktemp("shared-mesh"), gateway=False) as serving:
+        yield serving
 
 
 def test_run_serves_until_sigint_then_exits_zero_leaving_no_child(

@@ -23,6 +23,7 @@ from tests.integration.runner_harness import (
     FAST_STOP,
     Runner,
     run_once,
+    serving_runner,
     wait_until_gone,
     write_manifest,
 )
@@ -60,16 +61,8 @@ def manifest(tmp_path: Path) -> Path:
 @pytest.fixture(scope="module")
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Runner]]:
     """One mesh with its gateway, started once and shared by the tests that only look."""
-    directory = tmp_path_factory.mktemp("shared-gateway-mesh")
-    manifest = _write_manifest(directory)
-    runner = _run(manifest, directory, *FAST_STOP)
-    try:
-        runner.wait_for(r"\bready\b")
-        yield manifest, runner
-        runner.process.send_signal(signal.SIGINT)
-        runner.finish()
-    finally:
-        runner.close()
+    with serving_runner(tmp_path_factory.mktemp("shared-gateway-mesh"), gateway=True) as serving:
+        yield serving
 
 
 def test_printed_gateway_url_serves_the_api_and_healthz(running: tuple[Path, Runner]) -> None:

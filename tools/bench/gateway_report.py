@@ -6,7 +6,6 @@ benchmark's (two server processes, streams), so they are built here.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -25,6 +24,7 @@ from tools.bench.gateway_stats import (
     PathSample,
     PathSummary,
 )
+from tools.bench.session import save_json
 from tools.bench.stats import Ratio
 
 DOCS_SECTION = "## Gateway overhead"
@@ -230,7 +230,6 @@ def write_json(
     deltas: Sequence[Delta],
     checks: Mapping[str, Any],
 ) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
     document = {
         "machine": facts,
         "settings": settings,
@@ -240,7 +239,7 @@ def write_json(
         "added_p50_ms": [asdict(d) | {"median": d.median} for d in deltas],
         "checks": checks,
     }
-    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    save_json(path, document)
 
 
 def docs_block(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import subprocess
@@ -13,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from tools.bench.checks import ServerCheck
+from tools.bench.session import save_json
 from tools.bench.stats import Ratio, Sample, Summary
 
 DOCS_SECTION = "## Runtime overhead"
@@ -117,7 +117,6 @@ def write_json(
     ratios: Sequence[Ratio],
     checks: Sequence[ServerCheck],
 ) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
     document = {
         "machine": facts,
         "settings": settings,
@@ -126,7 +125,7 @@ def write_json(
         "ratios": [asdict(r) | {"median": r.median} for r in ratios],
         "server_checks": [asdict(c) for c in checks],
     }
-    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    save_json(path, document)
 
 
 def goal_line(ratios: Sequence[Ratio], arm: str, goal: float) -> str:
