@@ -39,6 +39,9 @@ class ServiceSpec:
     module: str
     grpc_port: int
     health_port: int
+    rest_port: int
+    """Port of the REST/JSON baseline adapter (HTTP/1.1, its own /healthz and /metrics);
+    0 when the service has none."""
     proto_services: tuple[str, ...]
     depends_on: tuple[str, ...]
     streaming_rpcs: tuple[str, ...]
@@ -117,6 +120,7 @@ def _parse_service(name: str, table: Any, source: str) -> ServiceSpec:
         "module",
         "grpc_port",
         "health_port",
+        "rest_port",
         "proto_services",
         "depends_on",
         "streaming_rpcs",
@@ -138,13 +142,14 @@ def _parse_service(name: str, table: Any, source: str) -> ServiceSpec:
         module=module,
         grpc_port=_port(table, "grpc_port", where),
         health_port=_port(table, "health_port", where),
+        rest_port=_port(table, "rest_port", where) if "rest_port" in table else 0,
         proto_services=proto_services,
         depends_on=_strings(table, "depends_on", where, _NAME),
         streaming_rpcs=_strings(table, "streaming_rpcs", where, _RPC),
         stateful=stateful,
     )
-    if spec.grpc_port == spec.health_port:
-        raise ManifestError(f"{where}: grpc_port and health_port must differ")
+    if len({spec.grpc_port, spec.health_port, spec.rest_port}) < 3:
+        raise ManifestError(f"{where}: grpc_port, health_port and rest_port must differ")
     return spec
 
 
@@ -193,7 +198,12 @@ def _strings(
 
 
 def _check_unique_ports(specs: list[ServiceSpec], gateway: GatewaySpec | None, source: str) -> None:
-    owned = [(port, spec.name) for spec in specs for port in (spec.grpc_port, spec.health_port)]
+    owned = [
+        (port, spec.name)
+        for spec in specs
+        for port in (spec.grpc_port, spec.health_port, spec.rest_port)
+        if port
+    ]
     if gateway is not None:
         owned.append((gateway.http_port, gateway.name))
     owners: dict[int, str] = {}

@@ -24,6 +24,12 @@ DEFAULT_DEADLINE_S = 10.0
 DEFAULT_DEADLINE_MARGIN_S = 0.05
 """Kept back from the caller's remaining time so we can still answer before it expires."""
 DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+DEFAULT_REST_POOL_SIZE = 256
+"""Keep-alive connections a REST client may hold per dependency: enough that a per-item
+fan-out at the load test's concurrency never queues for a connection."""
+
+TRANSPORTS = ("grpc", "rest")
+"""What a service process serves: gRPC (HTTP/2) or the REST/JSON baseline (HTTP/1.1)."""
 
 
 class ConfigError(ValueError):
@@ -43,6 +49,16 @@ class TracingConfig:
 
 
 @dataclass(frozen=True)
+class RestClientConfig:
+    """How the REST baseline calls its dependencies (aiohttp)."""
+
+    pool_size: int = DEFAULT_REST_POOL_SIZE
+    new_connection_per_request: bool = False
+    """Open (and close) a TCP connection for every request instead of keeping a pool:
+    the cost of handshakes, measured rather than argued."""
+
+
+@dataclass(frozen=True)
 class RuntimeConfig:
     """Everything the shared runtime needs to serve one service."""
 
@@ -50,6 +66,11 @@ class RuntimeConfig:
     host: str = "0.0.0.0"  # noqa: S104 - containers must listen on their ENI
     grpc_port: int = 0
     health_port: int = 0
+    transport: str = "grpc"
+    """"grpc", or "rest" for the REST baseline: then only ``rest_port`` is served (its
+    /healthz and /metrics included) and dependencies are called over REST."""
+    rest_port: int = 0
+    rest_client: RestClientConfig = RestClientConfig()
     drain_delay_s: float = DEFAULT_DRAIN_DELAY_S
     grace_s: float = DEFAULT_GRACE_S
     default_deadline_s: float = DEFAULT_DEADLINE_S
@@ -155,15 +176,27 @@ def runtime_config_from_env(manifest: Manifest, name: str, env: Mapping[str, str
     alias form ``<name>:<port>``, which resolves inside an ECS Service Connect namespace.
     """
     spec = manifest.service(name)
+    transport = _get(env, "TRANSPORT", "grpc").strip().lower()
+    if transport not in TRANSPORTS:
+        raise ConfigError(f"{ENV_PREFIX}TRANSPORT must be grpc or rest, got {transport!r}")
+    if transport == "rest" and not spec.rest_port and f"{ENV_PREFIX}REST_PORT" not in env:
+        raise ConfigError(f"{name} has no rest_port in the manifest: it has no REST baseline")
     dependencies = {}
     for dep in spec.depends_on:
-        default = f"{dep}:{manifest.service(dep).grpc_port}"
-        dependencies[dep] = env.get(dependency_env_name(dep), default)
+        target = manifest.service(dep)
+        port = target.rest_port if transport == "rest" else target.grpc_port
+        dependencies[dep] = env.get(dependency_env_name(dep), f"{dep}:{port}")
     return RuntimeConfig(
         service_name=spec.name,
         host=_get(env, "HOST", "0.0.0.0"),  # noqa: S104 - see RuntimeConfig.host
         grpc_port=_port(env, "GRPC_PORT", spec.grpc_port),
         health_port=_port(env, "HEALTH_PORT", spec.health_port),
+        transport=transport,
+        rest_port=_port(env, "REST_PORT", spec.rest_port),
+        rest_client=RestClientConfig(
+            pool_size=int(_number(env, "REST_POOL_SIZE", DEFAULT_REST_POOL_SIZE, minimum=1)),
+            new_connection_per_request=_flag(env, "REST_NEW_CONNECTION", False),
+        ),
         drain_delay_s=_number(env, "DRAIN_DELAY_S", DEFAULT_DRAIN_DELAY_S),
         grace_s=_number(env, "GRACE_S", DEFAULT_GRACE_S),
         default_deadline_s=_number(env, "DEFAULT_DEADLINE_S", DEFAULT_DEADLINE_S, minimum=0.001),
