@@ -1,12 +1,14 @@
-"""Wiring: the catalog's parts for the shared service host."""
+"""Wiring: the catalog's parts for the shared service host, over gRPC or REST."""
 
 from __future__ import annotations
 
 from shopmesh.catalog.v1 import catalog_pb2_grpc
 
 from services.catalog.domain import Catalog
+from services.catalog.rest import CatalogResource
 from services.catalog.servicer import SERVICE_NAME, CatalogServicer
 from services.runtime.channels import Channels
+from services.runtime.rest.host import RestBuild, RestParts
 from services.runtime.server import BuildParts, Registration, ServiceParts
 
 
@@ -20,5 +22,12 @@ def build(product_count: int) -> BuildParts:
                 )
             ]
         )
+
+    return parts
+
+
+def build_rest(product_count: int) -> RestBuild:
+    def parts(clients: object) -> RestParts:
+        return RestParts(routes=CatalogResource(Catalog.seeded(product_count)).routes())
 
     return parts

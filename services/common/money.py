@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from services.common.errors import FieldViolation, InvalidArgument
+
 DEFAULT_CURRENCY = "USD"
 
 
@@ -43,6 +45,17 @@ class Money:
     def sum_of(cls, amounts: Iterable[Money], currency: str = DEFAULT_CURRENCY) -> Money:
         """The sum of ``amounts``, which must all be in ``currency``; zero when empty."""
         return sum(amounts, cls.zero(currency))
+
+    @classmethod
+    def parse(cls, amount_minor: int, currency_code: str, field: str) -> Money:
+        """Money from a request; the currency defaults to USD, a malformed one is an
+        InvalidArgument naming ``field`` (every transport parses money this way)."""
+        currency = currency_code or DEFAULT_CURRENCY
+        if len(currency) != 3 or not currency.isascii() or not currency.isupper():
+            raise InvalidArgument.of(
+                FieldViolation(f"{field}.currency_code", "must be an ISO 4217 code like USD")
+            )
+        return cls(amount_minor, currency)
 
     def _same_currency(self, other: Money) -> None:
         if other.currency != self.currency:

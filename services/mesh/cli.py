@@ -10,15 +10,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from services.manifest import (
-    DEFAULT_MANIFEST,
-    GatewaySpec,
-    ManifestError,
-    ServiceSpec,
-    load_manifest,
-)
-from services.mesh import plan, probe, supervisor, table
+from services.manifest import DEFAULT_MANIFEST, ManifestError, load_manifest
+from services.mesh import plan, probe, status, supervisor, table
 from services.mesh.console import Console
+from services.mesh.group import MeshGroup
 from services.mesh.outcomes import ServiceFailed
 from services.mesh.preflight import PreflightError
 from services.mesh.supervisor import LocalMesh
@@ -28,8 +23,12 @@ EXIT_STATUS_HELP = (
     "Exit status: 0 success (run: every service and the gateway stopped cleanly; status:"
     " all SERVING), 1 a service or the gateway failed or did not stop cleanly (status: not"
     " all SERVING), 2 the mesh could not start at all (bad arguments or manifest, a port"
-    " taken)."
+    " taken, a service without a rest_port over REST)."
 )
+BOTH = "both"
+TRANSPORT_CHOICES = (plan.GRPC, plan.REST, BOTH)
+TRANSPORT_ENV = "MESH_TRANSPORT"
+"""The default of --transport, when set."""
 
 
 def _seconds(text: str) -> float:
@@ -52,7 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m services.mesh",
         description=(
             "Run the services of the mesh manifest and its REST/JSON gateway locally,"
-            " or check their health."
+            " or check their health; over gRPC, as the REST/JSON baseline, or both side by"
+            " side."
         ),
         epilog=EXIT_STATUS_HELP,
     )
@@ -79,11 +79,23 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument(
             "--no-gateway", action="store_true", help="leave the REST/JSON gateway out"
         )
+        command.add_argument(
+            "--transport",
+            choices=TRANSPORT_CHOICES,
+            help=(
+                "grpc: the gRPC services and the gateway; rest: the services' REST/JSON"
+                " baseline on their rest_port (no gateway), logged as <service>-rest;"
+                f" both: the two meshes side by side (default: ${TRANSPORT_ENV}, else grpc)"
+            ),
+        )
     run.add_argument(
         "--data-dir",
         type=Path,
         default=supervisor.DEFAULT_DATA_DIR,
-        help="stateful services keep data in DATA_DIR/<service> (default: %(default)s)",
+        help=(
+            "stateful services keep data in DATA_DIR/<service>, over REST in"
+            " DATA_DIR/rest/<service> (default: %(default)s)"
+        ),
     )
     for flag, default, what in (
         ("--drain-delay-s", supervisor.DEFAULT_DRAIN_DELAY_S, "NOT_SERVING before closing"),
@@ -95,6 +107,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def chosen_transports(flag: str | None, env: Mapping[str, str]) -> tuple[str, ...]:
+    """The meshes to run, by transport: ``--transport``, else $MESH_TRANSPORT, else grpc;
+    ``both`` is gRPC then REST. An unknown word in the environment raises TransportError
+    (argparse has already refused one on the command line)."""
+    chosen = flag or env.get(TRANSPORT_ENV) or plan.GRPC
+    if chosen not in TRANSPORT_CHOICES:
+        raise plan.TransportError(
+            f"{TRANSPORT_ENV} must be one of {', '.join(TRANSPORT_CHOICES)}, got {chosen!r}"
+        )
+    return (plan.GRPC, plan.REST) if chosen == BOTH else (chosen,)
+
+
 def main(
     argv: Sequence[str] | None,
     env: Mapping[str, str],
@@ -104,48 +128,45 @@ def main(
     """Runs one command; returns the exit status."""
     args = build_parser().parse_args(argv)
     try:
+        transports = chosen_transports(args.transport, env)
         manifest = load_manifest(args.manifest)
         specs = plan.select_services(manifest, args.only)
+        for transport in transports:
+            plan.check_transport(specs, transport)
     except (ManifestError, plan.SelectionError) as exc:
         err.write(f"mesh: {exc}\n")
         return EXIT_UNUSABLE
-    gateway = plan.select_gateway(manifest, specs, enabled=not args.no_gateway)
+    enabled = not args.no_gateway and plan.GRPC in transports
+    gateway = plan.select_gateway(manifest, specs, enabled=enabled)
     colour = out.isatty() and "NO_COLOR" not in env
-    names = [spec.name for spec in specs] + ([gateway.name] if gateway else [])
+    names = [plan.process_name(spec.name, t) for t in transports for spec in specs]
+    names += [gateway.name] if gateway else []
     if args.command == "status":
         console = Console(out, err, names, colour=colour)
-        return asyncio.run(_status(specs, gateway, args.host, console))
+        serving = asyncio.run(status.report(specs, gateway, transports, args.host, console))
+        return EXIT_OK if serving else EXIT_FAILED
     console = Console(out, err, names, colour=colour, raw_logs=args.raw_logs)
-    mesh = LocalMesh(
-        manifest,
-        host=args.host,
-        data_dir=args.data_dir,
-        only=args.only,
-        with_gateway=not args.no_gateway,
-        drain_delay_s=args.drain_delay_s,
-        grace_s=args.grace_s,
-        start_timeout_s=args.start_timeout_s,
-        base_env=env,
-        on_log=console.log,
-        on_event=console.event,
+    meshes = MeshGroup(
+        LocalMesh(
+            manifest,
+            host=args.host,
+            data_dir=args.data_dir,
+            only=args.only,
+            with_gateway=not args.no_gateway,
+            drain_delay_s=args.drain_delay_s,
+            grace_s=args.grace_s,
+            start_timeout_s=args.start_timeout_s,
+            base_env=env,
+            on_log=console.log,
+            on_event=console.event,
+            transport=transport,
+        )
+        for transport in transports
     )
-    return asyncio.run(_run(mesh, console))
+    return asyncio.run(_run(meshes, console))
 
 
-async def _status(
-    specs: Sequence[ServiceSpec], gateway: GatewaySpec | None, host: str, console: Console
-) -> int:
-    checks = {spec.name: probe.check_once(plan.grpc_address(spec, host)) for spec in specs}
-    if gateway is not None:
-        checks[gateway.name] = probe.check_http(plan.gateway_healthz_url(gateway, host))
-    states = dict(zip(checks, await asyncio.gather(*checks.values()), strict=True))
-    console.block(table.render_table(table.rows(specs, host, states, gateway=gateway)))
-    if all(state == probe.UNREACHABLE for state in states.values()):
-        console.error("no service answered: is the mesh running? (python -m services.mesh run)")
-    return EXIT_OK if all(state == probe.SERVING for state in states.values()) else EXIT_FAILED
-
-
-async def _run(mesh: LocalMesh, console: Console) -> int:
+async def _run(mesh: MeshGroup, console: Console) -> int:
     stop_requested = asyncio.Event()
 
     def on_signal(signum: signal.Signals) -> None:
@@ -166,7 +187,7 @@ async def _run(mesh: LocalMesh, console: Console) -> int:
         stop_wait.cancel()
 
 
-async def _supervise(mesh: LocalMesh, console: Console, stop_wait: asyncio.Task[bool]) -> int:
+async def _supervise(mesh: MeshGroup, console: Console, stop_wait: asyncio.Task[bool]) -> int:
     start = asyncio.create_task(mesh.start())
     await asyncio.wait({start, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
     if not start.done():  # interrupted during start-up: start() stops what it started
@@ -194,7 +215,7 @@ async def _supervise(mesh: LocalMesh, console: Console, stop_wait: asyncio.Task[
     return await _stopped(mesh, console, EXIT_FAILED)
 
 
-async def _stopped(mesh: LocalMesh, console: Console, status: int) -> int:
+async def _stopped(mesh: MeshGroup, console: Console, status: int) -> int:
     report = await mesh.stop()
     console.event(report.summary())
     return status if status != EXIT_OK or report.clean else EXIT_FAILED
@@ -208,18 +229,38 @@ def _report_failure(console: Console, headline: str, tail: Sequence[str]) -> Non
             console.error(f"    {line}")
 
 
-def _print_ready(mesh: LocalMesh, console: Console) -> None:
-    states = dict.fromkeys(mesh.pids, probe.SERVING)
-    rows = table.rows(mesh.services, mesh.host, states, mesh.pids, mesh.gateway)
+def _print_ready(group: MeshGroup, console: Console) -> None:
+    rows = [
+        row
+        for mesh in group.meshes
+        for row in table.rows(
+            mesh.services,
+            mesh.host,
+            dict.fromkeys(mesh.pids, probe.SERVING),
+            mesh.pids,
+            mesh.gateway,
+            mesh.transport,
+        )
+    ]
     console.block("")
     console.block(table.render_table(rows))
     console.block("")
-    console.block(table.render_grpcurl(mesh.services, mesh.host))
-    console.block("")
-    if mesh.gateway is not None:
-        console.block(table.render_curl(mesh.gateway, mesh.host))
+    for mesh in group.meshes:
+        if mesh.transport == plan.REST:
+            console.block(table.render_rest_curl(mesh.services, mesh.host))
+        else:
+            console.block(table.render_grpcurl(mesh.services, mesh.host))
         console.block("")
-    serving = f"{len(mesh.services)} service(s) SERVING"
-    if mesh.gateway_url is not None:
-        serving += f", gateway on {mesh.gateway_url}"
+        if mesh.gateway is not None:
+            console.block(table.render_curl(mesh.gateway, mesh.host))
+            console.block("")
+    serving = "; ".join(map(_serving, group.meshes))
     console.event(f"ready: {serving}; Ctrl-C stops them")
+
+
+def _serving(mesh: LocalMesh) -> str:
+    """``5 service(s) SERVING, gateway on http://...``, or ``... SERVING over REST``."""
+    text = f"{len(mesh.services)} service(s) SERVING"
+    if mesh.transport == plan.REST:
+        return f"{text} over REST"
+    return text if mesh.gateway_url is None else f"{text}, gateway on {mesh.gateway_url}"

@@ -1,5 +1,6 @@
 """Examples printed by the runner: grpcurl calls, one table keyed by fully qualified
-service, and curl requests to the REST/JSON gateway.
+service; curl requests to the REST/JSON gateway; and curl requests to each service of a
+REST/JSON baseline mesh, one table keyed by service name.
 
 Each request works against the seeded data (services/common/seed.py). A service that is
 not in the table still gets ``list`` and ``describe``; to add one, add an entry here.
@@ -89,11 +90,11 @@ DOCS_PATH = "/docs"
 
 @dataclass(frozen=True)
 class CurlExample:
-    """One request to the gateway. ``body`` is a JSON object, sent as JSON, or a tuple of
-    them, sent as an NDJSON stream (one object per line, as a client or bidi stream RPC
-    reads them). ``streams`` marks NDJSON replies, which curl should print line by line as
-    they arrive; ``endless`` ones never end by themselves. ``pipe`` is a shell command
-    the output goes through."""
+    """One HTTP request. ``body`` is a JSON object, sent as JSON, or a tuple of them, sent
+    as an NDJSON stream (one object per line, as a client or bidi stream RPC reads them).
+    ``streams`` marks NDJSON replies, which curl should print line by line as they
+    arrive; ``endless`` ones never end by themselves. ``pipe`` is a shell command the
+    output goes through; ``headers`` are sent after the content type."""
 
     method: Literal["GET", "POST"]
     path: str
@@ -102,6 +103,7 @@ class CurlExample:
     streams: bool = False
     endless: bool = False
     pipe: str = ""
+    headers: tuple[tuple[str, str], ...] = ()
 
     @property
     def content_type(self) -> str | None:
@@ -167,3 +169,58 @@ GATEWAY_EXAMPLES: tuple[CurlExample, ...] = (
     ),
     CurlExample("GET", "/openapi.json", note="the OpenAPI 3.1 document", pipe="head -c 300"),
 )
+
+
+_REST_ITEMS = [{"sku": "SKU-00042", "quantity": 2}]
+_REST_MONEY = {"currencyCode": "USD", "amountMinor": 1999}
+
+REST_EXAMPLES: Mapping[str, tuple[CurlExample, ...]] = {
+    "catalog": (
+        CurlExample("GET", "/v1/products/SKU-00042"),
+        CurlExample("GET", "/v1/products?category=books&limit=3", note="one page"),
+        CurlExample("POST", "/v1/products/lookup", {"skus": ["SKU-00042", "SKU-00007"]}),
+    ),
+    "pricing": (CurlExample("POST", "/v1/quotes", {"items": _REST_ITEMS, "region": "DE"}),),
+    "inventory": (
+        CurlExample("GET", "/v1/stock/SKU-00042"),
+        CurlExample(
+            "POST",
+            "/v1/reservations",
+            {"reservationKey": "demo-rest-1", "sku": "SKU-00042", "quantity": 1},
+            note="same key again keeps the one reservation",
+        ),
+        CurlExample("POST", "/v1/reservations/demo-rest-1/release"),
+        CurlExample(
+            "POST",
+            "/v1/stock/restock",
+            {"deliveries": [{"sku": "SKU-00042", "quantity": 10}]},
+        ),
+    ),
+    "payments": (
+        CurlExample(
+            "POST",
+            "/v1/charges",
+            {"amount": _REST_MONEY, "paymentToken": "tok_visa", "reference": "demo"},
+            note="same Idempotency-Key again replays the same charge",
+            headers=(("Idempotency-Key", "demo-rest-charge-1"),),
+        ),
+        CurlExample("GET", "/v1/charges?idempotencyKey=demo-rest-charge-1"),
+    ),
+    "orders": (
+        CurlExample(
+            "POST",
+            "/v1/orders",
+            {
+                "customerId": "cust-demo",
+                "items": _REST_ITEMS,
+                "region": "DE",
+                "paymentToken": "tok_visa",
+            },
+            note="same Idempotency-Key again returns the same order",
+            headers=(("Idempotency-Key", "demo-rest-order-1"),),
+        ),
+        CurlExample("GET", "/v1/orders/events?afterSequence=0", note="one page of events"),
+    ),
+}
+"""Requests to the services of a REST mesh (services/<service>/ REST adapters), in an
+order that works when run top to bottom (a reservation before its release)."""

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from services.manifest import GatewaySpec, ServiceSpec
+from services.mesh.plan import GRPC, REST
 
 
 @dataclass(frozen=True)
@@ -16,7 +17,7 @@ class TakenPort:
 
     port: int
     service: str
-    kind: str  # "gRPC", "health" or (the gateway's) "HTTP"
+    kind: str  # "gRPC", "health", "REST" or (the gateway's) "HTTP"
 
 
 class PreflightError(RuntimeError):
@@ -26,13 +27,15 @@ class PreflightError(RuntimeError):
 class PortsInUse(PreflightError):
     """One or more of the mesh's ports are taken."""
 
-    def __init__(self, host: str, taken: tuple[TakenPort, ...]) -> None:
+    def __init__(self, host: str, taken: tuple[TakenPort, ...], transport: str = GRPC) -> None:
         first = taken[0]
         more = f" (and {len(taken) - 1} more of its ports)" if len(taken) > 1 else ""
+        status = "python -m services.mesh status" + (
+            " --transport rest" if transport == REST else ""
+        )
         super().__init__(
             f"port {first.port} ({first.service} {first.kind}) on {host} is already in use"
-            f"{more}: another mesh may already be running"
-            " (check with `python -m services.mesh status`)"
+            f"{more}: another mesh may already be running (check with `{status}`)"
         )
         self.host = host
         self.taken = taken
@@ -59,19 +62,30 @@ def port_is_free(host: str, port: int) -> bool:
 
 
 def check_ports(
-    specs: Iterable[ServiceSpec], host: str, gateway: GatewaySpec | None = None
+    specs: Iterable[ServiceSpec],
+    host: str,
+    gateway: GatewaySpec | None = None,
+    *,
+    transport: str = GRPC,
 ) -> None:
-    """Raises PortsInUse naming every taken port of ``specs`` and the ``gateway``."""
+    """Raises PortsInUse naming every taken port of ``specs`` and the ``gateway``: the
+    gRPC and health ports, or over REST the REST port alone (all a REST service opens)."""
     ports = [
         TakenPort(port, spec.name, kind)
         for spec in specs
-        for port, kind in ((spec.grpc_port, "gRPC"), (spec.health_port, "health"))
+        for port, kind in _service_ports(spec, transport)
     ]
     if gateway is not None:
         ports.append(TakenPort(gateway.http_port, gateway.name, "HTTP"))
     taken = tuple(port for port in ports if not port_is_free(host, port.port))
     if taken:
-        raise PortsInUse(host, taken)
+        raise PortsInUse(host, taken, transport)
+
+
+def _service_ports(spec: ServiceSpec, transport: str) -> tuple[tuple[int, str], ...]:
+    if transport == REST:
+        return ((spec.rest_port, "REST"),)
+    return ((spec.grpc_port, "gRPC"), (spec.health_port, "health"))
 
 
 def check_modules(specs: Iterable[ServiceSpec], gateway: GatewaySpec | None = None) -> None:

@@ -1,8 +1,9 @@
 """``LocalMesh``: the services of a manifest, and its gateway, as child processes of this one.
 
 Start-up checks every port first, starts each service once its dependencies answer
-SERVING, and waits until it answers SERVING itself; the gateway starts last, once every
-service is SERVING, and is ready when its ``/healthz`` answers 200. Shutdown goes the
+SERVING, and waits until it answers SERVING itself (gRPC health, or ``GET /healthz``
+answering 200 for a mesh of REST/JSON baseline services); the gateway starts last, once
+every service is SERVING, and is ready when its ``/healthz`` answers 200. Shutdown goes the
 other way round: the gateway first, then dependents before what they call, each with
 SIGTERM and a bounded wait, then SIGKILL. Children live in their own process group (a
 terminal's Ctrl-C reaches only the runner, which then stops them in order) and run under
@@ -85,6 +86,11 @@ class LocalMesh:
     dependencies are added); an unknown name raises ``plan.SelectionError``. The
     manifest's gateway runs too when every one of its upstreams is selected, unless
     ``with_gateway`` is False.
+
+    ``transport="rest"`` runs every service as its REST/JSON baseline instead, on its
+    ``rest_port`` only, with data under DATA_DIR/rest and processes named
+    ``<service>-rest``; there is no gateway then (it transcodes to gRPC), and a selected
+    service without a ``rest_port`` raises ``plan.TransportError``.
     """
 
     def __init__(
@@ -101,11 +107,14 @@ class LocalMesh:
         base_env: Mapping[str, str] | None = None,
         on_log: LogSink = _ignore,
         on_event: EventSink = _ignore,
+        transport: str = plan.GRPC,
     ) -> None:
         self.manifest = manifest
         self.services: tuple[ServiceSpec, ...] = plan.select_services(manifest, only)
+        plan.check_transport(self.services, transport)
+        self.transport = transport
         self.gateway: GatewaySpec | None = plan.select_gateway(
-            manifest, self.services, enabled=with_gateway
+            manifest, self.services, enabled=with_gateway and transport == plan.GRPC
         )
         self.host = host
         self._data_dir = data_dir.resolve()
@@ -122,12 +131,34 @@ class LocalMesh:
 
     @property
     def addresses(self) -> dict[str, str]:
-        """Service name → gRPC address to dial, for every selected service."""
+        """Service name → gRPC address to dial, for every selected service; empty for a
+        REST mesh (see ``rest_urls``)."""
+        if self.transport != plan.GRPC:
+            return {}
         return {spec.name: plan.grpc_address(spec, self.host) for spec in self.services}
 
     def address(self, name: str) -> str:
         """The gRPC address of one service."""
         return self.addresses[name]
+
+    @property
+    def rest_urls(self) -> dict[str, str]:
+        """Service name → REST base URL (``http://127.0.0.1:9055``, no trailing slash), for
+        every selected service; empty for a gRPC mesh."""
+        if self.transport != plan.REST:
+            return {}
+        return {spec.name: plan.rest_url(spec, self.host) for spec in self.services}
+
+    def rest_url(self, name: str) -> str:
+        """The REST base URL of one service."""
+        return self.rest_urls[name]
+
+    @property
+    def process_names(self) -> tuple[str, ...]:
+        """What logs, events, ``pids`` and ``log_tail`` call each process, in start order
+        (``plan.process_name``: ``orders``, or ``orders-rest`` over REST; the gateway last)."""
+        names = tuple(plan.process_name(spec.name, self.transport) for spec in self.services)
+        return names if self.gateway is None else (*names, self.gateway.name)
 
     @property
     def gateway_url(self) -> str | None:
@@ -136,11 +167,12 @@ class LocalMesh:
 
     @property
     def pids(self) -> dict[str, int]:
-        """Name → pid, for every service (and the gateway) started so far."""
+        """Process name → pid, for every service (and the gateway) started so far."""
         return {child.name: child.process.pid for child in self._children}
 
     def log_tail(self, name: str) -> tuple[str, ...]:
-        """The last output lines of a started service or the gateway (up to LOG_TAIL_LINES)."""
+        """The last output lines of a started process, by its process name (up to
+        LOG_TAIL_LINES)."""
         for child in self._children:
             if child.name == name:
                 return tuple(child.tail)
@@ -158,14 +190,19 @@ class LocalMesh:
     ) -> None:
         await self.stop()
 
+    def preflight(self) -> None:
+        """Raises ``preflight.PreflightError`` when the mesh cannot start (a module that
+        cannot run, a port taken); ``start()`` checks this first."""
+        preflight.check_modules(self.services, self.gateway)
+        preflight.check_ports(self.services, self.host, self.gateway, transport=self.transport)
+
     async def start(self) -> None:
         """Checks, starts and health-gates every service; on failure stops what started.
 
         Raises ``preflight.PreflightError`` (nothing was started) or ``ServiceFailed``.
         Cancel it to abort start-up; ``stop()`` still has to be awaited afterwards.
         """
-        preflight.check_modules(self.services, self.gateway)
-        preflight.check_ports(self.services, self.host, self.gateway)
+        self.preflight()
         loop = asyncio.get_running_loop()
         self._unexpected = loop.create_future()
         deadline = loop.time() + self._start_timeout_s
@@ -214,7 +251,9 @@ class LocalMesh:
         for dependency in spec.depends_on:
             await ready[dependency].wait()
         if spec.stateful:
-            (self._data_dir / spec.name).mkdir(parents=True, exist_ok=True)
+            plan.data_dir_of(spec, self._data_dir, self.transport).mkdir(
+                parents=True, exist_ok=True
+            )
         env = plan.child_env(
             spec,
             self.manifest,
@@ -223,11 +262,19 @@ class LocalMesh:
             drain_delay_s=self._drain_delay_s,
             grace_s=self._grace_s,
             base_env=self._base_env,
+            transport=self.transport,
         )
-        child = await self._spawn(spec.name, spec.module, env)
-        address = plan.grpc_address(spec, self.host)
-        async with probe.probe_channel(address) as channel:
-            await self._gate(child, deadline, functools.partial(probe.check, channel), address)
+        name = plan.process_name(spec.name, self.transport)
+        child = await self._spawn(name, spec.module, env)
+        address = plan.address(spec, self.host, self.transport)
+        if self.transport == plan.REST:
+            check = functools.partial(
+                probe.check_http, plan.healthz_url(spec, self.host, plan.REST)
+            )
+            await self._gate(child, deadline, check, address)
+        else:
+            async with probe.probe_channel(address) as channel:
+                await self._gate(child, deadline, functools.partial(probe.check, channel), address)
         ready[spec.name].set()
 
     async def _bring_up_gateway(

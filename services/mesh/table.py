@@ -1,5 +1,5 @@
 """The text the runner and ``status`` print: a table of services (and the gateway),
-grpcurl commands and curl commands."""
+grpcurl commands, and curl commands for the gateway and for a REST mesh's services."""
 
 from __future__ import annotations
 
@@ -10,15 +10,25 @@ from dataclasses import dataclass
 
 from services.manifest import GatewaySpec, ServiceSpec
 from services.mesh import plan
-from services.mesh.examples import DOCS_PATH, EXAMPLES, GATEWAY_EXAMPLES, CurlExample, Example
+from services.mesh.examples import (
+    DOCS_PATH,
+    EXAMPLES,
+    GATEWAY_EXAMPLES,
+    REST_EXAMPLES,
+    CurlExample,
+    Example,
+)
 
 GRPCURL_NOTE = "grpcurl is at .venv/bin/grpcurl (`source .venv/bin/activate` puts it on PATH)"
 GATEWAY_HEADING = "# gateway (REST/JSON)"
+REST_HEADING = "(REST/JSON baseline)"
+"""After a REST service's process name: ``# orders-rest (REST/JSON baseline)``."""
 
 
 @dataclass(frozen=True)
 class Row:
-    """One line in the table: a service's gRPC address, or the gateway's base URL."""
+    """One line in the table: a service's gRPC address or REST base URL, or the gateway's
+    base URL; ``name`` is the process name (``orders``, ``orders-rest``, ``gateway``)."""
 
     name: str
     address: str
@@ -33,19 +43,23 @@ def rows(
     states: Mapping[str, str],
     pids: Mapping[str, int] | None = None,
     gateway: GatewaySpec | None = None,
+    transport: str = plan.GRPC,
 ) -> list[Row]:
-    """A row per service, then one for the gateway if given; no known state is UNKNOWN."""
+    """A row per service, then one for the gateway if given; ``states`` and ``pids`` are
+    keyed by process name, and no known state is UNKNOWN."""
     found = pids or {}
-    table = [
-        Row(
-            name=spec.name,
-            address=plan.grpc_address(spec, host),
-            healthz=plan.healthz_url(spec, host),
-            state=states.get(spec.name, "UNKNOWN"),
-            pid=found.get(spec.name),
+    table = []
+    for spec in specs:
+        name = plan.process_name(spec.name, transport)
+        table.append(
+            Row(
+                name=name,
+                address=plan.address(spec, host, transport),
+                healthz=plan.healthz_url(spec, host, transport),
+                state=states.get(name, "UNKNOWN"),
+                pid=found.get(name),
+            )
         )
-        for spec in specs
-    ]
     if gateway is not None:
         table.append(
             Row(
@@ -106,6 +120,29 @@ def render_curl(gateway: GatewaySpec, host: str) -> str:
     return "\n".join([GATEWAY_HEADING, *curl_commands(gateway, host)])
 
 
+def rest_curl_commands(spec: ServiceSpec, host: str) -> list[str]:
+    """Paste-ready (bash) curl commands for one REST service: its examples, health and
+    counters."""
+    base = plan.rest_url(spec, host)
+    commands = [curl_command(base, example) for example in REST_EXAMPLES.get(spec.name, ())]
+    commands.append(f"curl -s {shlex.quote(base + plan.HEALTH_PATH)}")
+    commands.append(f"curl -s {shlex.quote(base + plan.METRICS_PATH)}")
+    return commands
+
+
+def render_rest_curl(specs: Sequence[ServiceSpec], host: str) -> str:
+    """Every REST service's curl commands under its process name."""
+    return "\n\n".join(
+        "\n".join(
+            [
+                f"# {plan.process_name(spec.name, plan.REST)} {REST_HEADING}",
+                *rest_curl_commands(spec, host),
+            ]
+        )
+        for spec in specs
+    )
+
+
 def curl_command(base_url: str, example: CurlExample) -> str:
     """One example as a curl command line for bash."""
     words = ["curl", "-sN" if example.streams else "-s"]
@@ -115,6 +152,9 @@ def curl_command(base_url: str, example: CurlExample) -> str:
     words.append(shlex.quote(base_url + example.path))
     if example.content_type is not None and example.data is not None:
         words += ["-H", shlex.quote(f"content-type: {example.content_type}")]
+    for header, value in example.headers:
+        words += ["-H", shlex.quote(f"{header}: {value}")]
+    if example.data is not None:
         if "\n" in example.data:  # NDJSON: newlines need bash's $'...' quoting
             words += ["--data-binary", _ansi_c_quote(example.data)]
         else:

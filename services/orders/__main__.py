@@ -1,10 +1,17 @@
 """python -m services.orders — the only place orders reads its environment."""
 
 import os
+from collections.abc import Mapping
 
-from services.orders.app import build
+from services.orders.app import build, build_rest
 from services.orders.config import orders_config_from_env
-from services.runtime.server import service_main
+from services.runtime.main import Transports, service_main
+
+
+def transports(env: Mapping[str, str]) -> Transports:
+    config = orders_config_from_env(env)
+    return Transports(grpc=build(config), rest=build_rest(config))
+
 
 if __name__ == "__main__":
-    service_main("orders", os.environ, lambda env: build(orders_config_from_env(env)))
+    service_main("orders", os.environ, transports)

@@ -1,59 +1,87 @@
-"""Wiring: the orders service, its saga over gRPC clients, and saga recovery."""
+"""Wiring: the orders service, its saga over gRPC or REST clients, and saga recovery."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from typing import Any
 
 from shopmesh.orders.v1 import orders_pb2_grpc
 
 from services.orders.config import OrdersConfig
 from services.orders.grpc_clients import GrpcCatalog, GrpcInventory, GrpcPayments, GrpcPricing
+from services.orders.ports import CatalogPort, InventoryPort, PaymentsPort, PricingPort
+from services.orders.rest import OrdersResource
+from services.orders.rest_clients import rest_ports
 from services.orders.service import OrderService
 from services.orders.servicer import SERVICE_NAME, OrdersServicer
 from services.orders.store import OrderStore
 from services.runtime.channels import Channels
+from services.runtime.rest.client import RestClient
+from services.runtime.rest.host import RestBuild, RestParts
 from services.runtime.server import BuildParts, Registration, ServiceParts
 
 DEPENDENCIES = ("catalog", "pricing", "inventory", "payments")
 
 _log = logging.getLogger("shopmesh.orders")
 
+Job = Callable[[], Coroutine[Any, Any, None]]
+
+
+def _open(
+    config: OrdersConfig, ports: tuple[CatalogPort, PricingPort, InventoryPort, PaymentsPort]
+) -> tuple[OrderService, Job, Callable[[], Awaitable[None]]]:
+    """The order service over ``ports``, its recovery sweep and its close hook."""
+    config.database.parent.mkdir(parents=True, exist_ok=True)
+    store = OrderStore(config.database)
+    orders = OrderService(store, *ports)
+
+    async def recover() -> None:
+        # Runs outside any request, so its calls get the default deadline: a saga
+        # whose caller's deadline ran out is compensated here.
+        while True:
+            try:
+                finished = await orders.resume_incomplete()
+            except Exception:
+                _log.exception("saga recovery sweep failed")
+            else:
+                if finished:
+                    _log.info("recovered sagas", extra={"sagas": finished})
+            await asyncio.sleep(config.recovery_interval_s)
+
+    async def close() -> None:
+        store.close()
+
+    return orders, recover, close
+
 
 def build(config: OrdersConfig) -> BuildParts:
     def parts(channels: Channels) -> ServiceParts:
-        config.database.parent.mkdir(parents=True, exist_ok=True)
-        store = OrderStore(config.database)
-        orders = OrderService(
-            store,
+        ports = (
             GrpcCatalog(channels["catalog"]),
             GrpcPricing(channels["pricing"]),
             GrpcInventory(channels["inventory"]),
             GrpcPayments(channels["payments"]),
         )
-
-        async def recover() -> None:
-            # Runs outside any request, so its calls get the default deadline: a saga
-            # whose caller's deadline ran out is compensated here.
-            while True:
-                try:
-                    finished = await orders.resume_incomplete()
-                except Exception:
-                    _log.exception("saga recovery sweep failed")
-                else:
-                    if finished:
-                        _log.info("recovered sagas", extra={"sagas": finished})
-                await asyncio.sleep(config.recovery_interval_s)
-
-        async def close() -> None:
-            store.close()
-
+        orders, recover, close = _open(config, ports)
         add = orders_pb2_grpc.add_OrdersServiceServicer_to_server
         return ServiceParts(
             registrations=[Registration(OrdersServicer(orders), add, SERVICE_NAME)],
             hard_dependencies=DEPENDENCIES,
             background=[recover],
             on_stop=[close],
+        )
+
+    return parts
+
+
+def build_rest(config: OrdersConfig) -> RestBuild:
+    def parts(clients: Mapping[str, RestClient]) -> RestParts:
+        ports = rest_ports(clients, batch=config.rest_fanout == "batch")
+        orders, recover, close = _open(config, ports)
+        return RestParts(
+            routes=OrdersResource(orders).routes(), background=[recover], on_stop=[close]
         )
 
     return parts

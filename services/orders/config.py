@@ -6,17 +6,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from services.runtime.config import ENV_PREFIX, data_dir_from_env, number_from_env
+from services.runtime.config import ENV_PREFIX, ConfigError, data_dir_from_env, number_from_env
 
 DEFAULT_RECOVERY_INTERVAL_S = 5.0
 """How often unfinished sagas (a crash, or a dependency down mid-compensation) are swept."""
 MIN_RECOVERY_INTERVAL_S = 0.01
+FANOUTS = ("per-item", "batch")
+"""How the REST baseline's saga calls catalog, pricing and inventory: one request per
+line item, concurrently (3N+1 calls for N items), or the batch endpoints (4 calls)."""
 
 
 @dataclass(frozen=True)
 class OrdersConfig:
     database: Path
     recovery_interval_s: float = DEFAULT_RECOVERY_INTERVAL_S
+    rest_fanout: str = "per-item"
 
 
 def orders_config_from_env(env: Mapping[str, str]) -> OrdersConfig:
@@ -26,6 +30,11 @@ def orders_config_from_env(env: Mapping[str, str]) -> OrdersConfig:
         DEFAULT_RECOVERY_INTERVAL_S,
         minimum=MIN_RECOVERY_INTERVAL_S,
     )
+    fanout = env.get(f"{ENV_PREFIX}REST_FANOUT", "per-item").strip().lower()
+    if fanout not in FANOUTS:
+        raise ConfigError(f"{ENV_PREFIX}REST_FANOUT must be per-item or batch, got {fanout!r}")
     return OrdersConfig(
-        database=data_dir_from_env(env) / "orders.sqlite3", recovery_interval_s=interval
+        database=data_dir_from_env(env) / "orders.sqlite3",
+        recovery_interval_s=interval,
+        rest_fanout=fanout,
     )

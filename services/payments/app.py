@@ -1,29 +1,44 @@
-"""Wiring: the payments service's parts for the shared service host."""
+"""Wiring: the payments service's parts for the shared service host, over gRPC or REST."""
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
 
 from shopmesh.payments.v1 import payments_pb2_grpc
 
 from services.payments.config import PaymentsConfig
 from services.payments.domain import Payments
+from services.payments.rest import PaymentsResource
 from services.payments.servicer import SERVICE_NAME, PaymentsServicer
 from services.payments.store import PaymentsStore
 from services.runtime.channels import Channels
+from services.runtime.rest.host import RestBuild, RestParts
 from services.runtime.server import BuildParts, Registration, ServiceParts
+
+
+def _open(config: PaymentsConfig) -> tuple[Payments, Callable[[], Awaitable[None]]]:
+    config.database.parent.mkdir(parents=True, exist_ok=True)
+    store = PaymentsStore(config.database)
+
+    async def close() -> None:
+        store.close()
+
+    return Payments(store, config.failures), close
 
 
 def build(config: PaymentsConfig) -> BuildParts:
     def parts(channels: Channels) -> ServiceParts:
-        config.database.parent.mkdir(parents=True, exist_ok=True)
-        store = PaymentsStore(config.database)
-        servicer = PaymentsServicer(Payments(store, config.failures))
+        payments, close = _open(config)
         add = payments_pb2_grpc.add_PaymentsServiceServicer_to_server
+        registration = Registration(PaymentsServicer(payments), add, SERVICE_NAME)
+        return ServiceParts(registrations=[registration], on_stop=[close])
 
-        async def close() -> None:
-            store.close()
+    return parts
 
-        return ServiceParts(
-            registrations=[Registration(servicer, add, SERVICE_NAME)], on_stop=[close]
-        )
+
+def build_rest(config: PaymentsConfig) -> RestBuild:
+    def parts(clients: object) -> RestParts:
+        payments, close = _open(config)
+        return RestParts(routes=PaymentsResource(payments).routes(), on_stop=[close])
 
     return parts

@@ -1,10 +1,17 @@
 """python -m services.pricing — the only place pricing reads its environment."""
 
 import os
+from collections.abc import Mapping
 
-from services.pricing.app import build
+from services.pricing.app import build, build_rest
 from services.runtime.config import product_count_from_env
-from services.runtime.server import service_main
+from services.runtime.main import Transports, service_main
+
+
+def transports(env: Mapping[str, str]) -> Transports:
+    count = product_count_from_env(env)
+    return Transports(grpc=build(count), rest=build_rest(count))
+
 
 if __name__ == "__main__":
-    service_main("pricing", os.environ, lambda env: build(product_count_from_env(env)))
+    service_main("pricing", os.environ, transports)

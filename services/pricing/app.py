@@ -5,8 +5,10 @@ from __future__ import annotations
 from shopmesh.pricing.v1 import pricing_pb2_grpc
 
 from services.pricing.domain import Pricer
+from services.pricing.rest import PricingResource
 from services.pricing.servicer import SERVICE_NAME, PricingServicer
 from services.runtime.channels import Channels
+from services.runtime.rest.host import RestBuild, RestParts
 from services.runtime.server import BuildParts, Registration, ServiceParts
 
 
@@ -15,5 +17,12 @@ def build(product_count: int) -> BuildParts:
         servicer = PricingServicer(Pricer.seeded(product_count))
         add = pricing_pb2_grpc.add_PricingServiceServicer_to_server
         return ServiceParts(registrations=[Registration(servicer, add, SERVICE_NAME)])
+
+    return parts
+
+
+def build_rest(product_count: int) -> RestBuild:
+    def parts(clients: object) -> RestParts:
+        return RestParts(routes=PricingResource(Pricer.seeded(product_count)).routes())
 
     return parts

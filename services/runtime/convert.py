@@ -7,8 +7,7 @@ from datetime import UTC, datetime
 from google.protobuf import timestamp_pb2
 from shopmesh.common.v1 import money_pb2
 
-from services.common.errors import FieldViolation, InvalidArgument
-from services.common.money import DEFAULT_CURRENCY, Money
+from services.common.money import Money
 
 
 def money_to_pb(money: Money) -> money_pb2.Money:
@@ -17,12 +16,7 @@ def money_to_pb(money: Money) -> money_pb2.Money:
 
 def money_from_pb(message: money_pb2.Money, field: str) -> Money:
     """A domain Money; the currency defaults to USD, a malformed one names ``field``."""
-    currency = message.currency_code or DEFAULT_CURRENCY
-    if len(currency) != 3 or not currency.isascii() or not currency.isupper():
-        raise InvalidArgument.of(
-            FieldViolation(f"{field}.currency_code", "must be an ISO 4217 code like USD")
-        )
-    return Money(message.amount_minor, currency)
+    return Money.parse(message.amount_minor, message.currency_code, field)
 
 
 def timestamp_to_pb(moment: datetime) -> timestamp_pb2.Timestamp:

@@ -25,6 +25,7 @@ from services.common.errors import (
     FieldViolation,
     Internal,
 )
+from services.runtime.http_status import CODE_OF_KIND, KIND_OF_CODE
 
 ERROR_DOMAIN = "shopmesh.dev"
 STATUS_DETAILS_KEY = "grpc-status-details-bin"
@@ -34,23 +35,12 @@ _log = logging.getLogger("shopmesh.errors")
 P = ParamSpec("P")
 T = TypeVar("T")
 
+_STATUS_CODES: dict[int, grpc.StatusCode] = {code.value[0]: code for code in grpc.StatusCode}
 CODE_BY_KIND: dict[str, grpc.StatusCode] = {
-    "invalid_argument": grpc.StatusCode.INVALID_ARGUMENT,
-    "not_found": grpc.StatusCode.NOT_FOUND,
-    "already_exists": grpc.StatusCode.ALREADY_EXISTS,
-    "failed_precondition": grpc.StatusCode.FAILED_PRECONDITION,
-    "aborted": grpc.StatusCode.ABORTED,
-    "resource_exhausted": grpc.StatusCode.RESOURCE_EXHAUSTED,
-    "unavailable": grpc.StatusCode.UNAVAILABLE,
-    "deadline_exceeded": grpc.StatusCode.DEADLINE_EXCEEDED,
-    "cancelled": grpc.StatusCode.CANCELLED,
-    "internal": grpc.StatusCode.INTERNAL,
+    kind: _STATUS_CODES[code] for kind, code in CODE_OF_KIND.items()
 }
-
-# Downstream codes with no domain meaning of their own collapse to the nearest kind.
 KIND_BY_CODE: dict[grpc.StatusCode, str] = {
-    **{code: kind for kind, code in CODE_BY_KIND.items()},
-    grpc.StatusCode.OUT_OF_RANGE: "invalid_argument",
+    _STATUS_CODES[code]: kind for code, kind in KIND_OF_CODE.items()
 }
 
 

@@ -2,27 +2,24 @@
 
 ``ServiceHost`` wires what every service needs around the servicers it is given:
 health (gRPC and HTTP), reflection, the server boundary interceptor, tracing, one
-channel per dependency, and the drain sequence. ``run_service`` adds logging, signal
-handling and ``asyncio.run`` for a service's ``__main__``.
+channel per dependency, and the drain sequence. ``services.runtime.main`` runs it (or
+the REST baseline's ``RestHost``) for a service's ``__main__``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import signal
-import sys
-from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NoReturn
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from services.manifest import ManifestError, load_manifest
 from services.runtime.channels import Channels, open_channel
-from services.runtime.config import ConfigError, RuntimeConfig, runtime_config_from_env
+from services.runtime.config import RuntimeConfig
 from services.runtime.counters import CallCounters
 from services.runtime.health import (
     HEALTH_SERVICE_NAME,
@@ -32,8 +29,9 @@ from services.runtime.health import (
 )
 from services.runtime.http_health import HealthHttpServer
 from services.runtime.interceptors import ServerBoundary
-from services.runtime.logs import AccessLog, setup_logging
-from services.runtime.tracing import Tracing, setup_tracing
+from services.runtime.logs import AccessLog
+from services.runtime.startup import StartupError
+from services.runtime.tracing import Tracing
 
 _log = logging.getLogger("shopmesh.server")
 
@@ -50,10 +48,6 @@ SERVER_KEEPALIVE_OPTIONS: tuple[tuple[str, Any], ...] = (
     # Never share a port silently with another process: a second instance must fail.
     ("grpc.so_reuseport", 0),
 )
-
-
-class StartupError(RuntimeError):
-    """The service could not start (for example its port is taken)."""
 
 
 @dataclass(frozen=True)
@@ -205,44 +199,3 @@ class ServiceHost:
     async def wait_for_termination(self) -> None:
         if self._server is not None:
             await self._server.wait_for_termination()
-
-
-async def serve(config: RuntimeConfig, build: BuildParts, tracing: Tracing) -> None:
-    """Runs until SIGTERM or SIGINT, then drains (the one place signals are handled)."""
-    host = ServiceHost(config, build, tracing)
-    await host.start()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    await stop.wait()
-    _log.info("signal received")
-    await host.stop()
-
-
-def service_main(
-    name: str, env: Mapping[str, str], build_from_env: Callable[[Mapping[str, str]], BuildParts]
-) -> NoReturn:
-    """The body of a service's ``__main__``: config from ``env``, then serve until signalled.
-
-    A bad setting exits with status 2 and one line naming it, never a traceback.
-    """
-    try:
-        config = runtime_config_from_env(load_manifest(), name, env)
-        build = build_from_env(env)
-    except (ConfigError, ManifestError) as exc:
-        print(f"{name}: configuration error: {exc}", file=sys.stderr)
-        sys.exit(2)
-    sys.exit(run_service(config, build))
-
-
-def run_service(config: RuntimeConfig, build: BuildParts) -> int:
-    """Entry point for a service's ``__main__``; returns the process exit code."""
-    setup_logging(config.service_name, config.log_level)
-    tracing = setup_tracing(config.tracing)
-    try:
-        asyncio.run(serve(config, build, tracing))
-    except StartupError as exc:
-        _log.error(str(exc))
-        return 2
-    return 0

@@ -1,0 +1,105 @@
+"""InventoryService's REST/JSON baseline: stock and reservations as resources.
+
+``GET /v1/stock/{sku}``, ``POST /v1/reservations`` (one item), ``POST
+/v1/reservations/batch`` (many items, one outcome each: an item that cannot be reserved
+fails only itself, as on the gRPC bidi stream), ``POST
+/v1/reservations/{reservationKey}/release`` and ``POST /v1/stock/restock``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.common.errors import DomainError, FieldViolation, InvalidArgument
+from services.inventory.domain import Inventory, Reservation, Stock
+from services.runtime.rest.errors import status_document
+from services.runtime.rest.json_types import time_json
+from services.runtime.rest.request import RestRequest
+from services.runtime.rest.router import Route
+
+MAX_BATCH = 1000
+MAX_RESTOCK_DELIVERIES = 10_000
+
+
+def reservation_json(reservation: Reservation) -> dict[str, Any]:
+    return {
+        "reservationKey": reservation.reservation_key,
+        "sku": reservation.sku,
+        "quantity": reservation.quantity,
+        "state": reservation.state.value,
+        "createTime": time_json(reservation.create_time),
+    }
+
+
+def stock_json(stock: Stock) -> dict[str, Any]:
+    return {"sku": stock.sku, "available": stock.available, "reserved": stock.reserved}
+
+
+def _too_many(field: str, limit: int) -> InvalidArgument:
+    return InvalidArgument.of(FieldViolation(field, f"at most {limit} per request"))
+
+
+class InventoryResource:
+    def __init__(self, inventory: Inventory) -> None:
+        self._inventory = inventory
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("GET", "/v1/stock/{sku}", self.get_stock),
+            Route("POST", "/v1/stock/restock", self.restock),
+            Route("POST", "/v1/reservations", self.reserve),
+            Route("POST", "/v1/reservations/batch", self.reserve_batch),
+            Route("POST", "/v1/reservations/{reservationKey}/release", self.release),
+        ]
+
+    async def get_stock(self, request: RestRequest) -> dict[str, Any]:
+        return stock_json(self._inventory.get_stock(request.params["sku"]))
+
+    async def reserve(self, request: RestRequest) -> dict[str, Any]:
+        body = request.json()
+        key, sku, quantity = (
+            body.string("reservationKey"),
+            body.string("sku"),
+            body.integer("quantity"),
+        )
+        body.done()
+        return reservation_json(self._inventory.reserve(key, sku, quantity))
+
+    async def reserve_batch(self, request: RestRequest) -> dict[str, Any]:
+        body = request.json()
+        items = body.objects("reservations")
+        body.done()
+        if len(items) > MAX_BATCH:
+            raise _too_many("reservations", MAX_BATCH)
+        wanted = []
+        for item in items:
+            wanted.append(
+                (item.string("reservationKey"), item.string("sku"), item.integer("quantity"))
+            )
+            item.done()
+        results: list[dict[str, Any]] = []
+        for key, sku, quantity in wanted:
+            try:
+                reservation = self._inventory.reserve(key, sku, quantity)
+            except DomainError as error:
+                results.append({"reservationKey": key, "error": status_document(error)})
+                continue
+            results.append({"reservationKey": key, "reservation": reservation_json(reservation)})
+        return {"results": results}
+
+    async def release(self, request: RestRequest) -> dict[str, Any]:
+        request.optional_json().done()
+        return reservation_json(self._inventory.release(request.params["reservationKey"]))
+
+    async def restock(self, request: RestRequest) -> dict[str, Any]:
+        body = request.json()
+        items = body.objects("deliveries")
+        body.done()
+        if len(items) > MAX_RESTOCK_DELIVERIES:
+            raise _too_many("deliveries", MAX_RESTOCK_DELIVERIES)
+        deliveries = []
+        for item in items:
+            deliveries.append((item.string("sku"), item.integer("quantity")))
+            item.done()
+        self._inventory.restock_many(deliveries)
+        return {"deliveries": len(deliveries), "unitsAdded": sum(q for _, q in deliveries)}
