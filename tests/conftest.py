@@ -11,6 +11,7 @@ from typing import Any
 import pytest_asyncio
 
 from services.runtime.config import RuntimeConfig
+from services.runtime.rest.host import RestBuild, RestHost
 from services.runtime.server import BuildParts, ServiceHost
 from services.runtime.tracing import Tracing
 
@@ -35,6 +36,20 @@ async def running_host(
 ) -> AsyncIterator[ServiceHost]:
     """Starts a ServiceHost on free ports and drains it afterwards."""
     host = ServiceHost(replace(config, **overrides), build, tracing)  # type: ignore[arg-type]
+    await host.start()
+    try:
+        yield host
+    finally:
+        await host.stop(grace_s=0.5, drain_delay_s=0.0)
+
+
+@asynccontextmanager
+async def running_rest_host(
+    build: RestBuild, config: RuntimeConfig = TEST_RUNTIME, **overrides: object
+) -> AsyncIterator[RestHost]:
+    """Starts a REST baseline host on a free port and drains it afterwards."""
+    settings = replace(config, transport="rest", rest_port=0)
+    host = RestHost(replace(settings, **overrides), build)  # type: ignore[arg-type]
     await host.start()
     try:
         yield host

@@ -1,4 +1,5 @@
-"""The whole shop in one event loop: every service on its own 127.0.0.1 port 0."""
+"""The whole shop in one event loop: every service on its own 127.0.0.1 port 0, over
+gRPC or over the REST baseline."""
 
 from __future__ import annotations
 
@@ -6,29 +7,43 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Literal
 
-from services.catalog.app import build as build_catalog
-from services.inventory.app import build as build_inventory
-from services.orders.app import build as build_orders
+from services.catalog import app as catalog
+from services.inventory import app as inventory
+from services.orders import app as orders
 from services.orders.config import OrdersConfig
-from services.payments.app import build as build_payments
+from services.payments import app as payments
 from services.payments.config import PaymentsConfig
 from services.payments.domain import FailurePolicy
-from services.pricing.app import build as build_pricing
+from services.pricing import app as pricing
+from services.runtime.config import RuntimeConfig
+from services.runtime.rest.host import RestHost
 from services.runtime.server import BuildParts, ServiceHost
 from services.runtime.tracing import Tracing
-from tests.conftest import TEST_RUNTIME, running_host
+from tests.conftest import TEST_RUNTIME, running_host, running_rest_host
 
 PRODUCT_COUNT = 300
+
+Transport = Literal["grpc", "rest"]
 
 
 @dataclass
 class Mesh:
-    hosts: dict[str, ServiceHost]
+    hosts: dict[str, ServiceHost | RestHost]
     data_dir: Path
+    transport: Transport = "grpc"
 
     def address(self, name: str) -> str:
-        return f"127.0.0.1:{self.hosts[name].grpc_port}"
+        """``127.0.0.1:port`` of the service's gRPC or REST listener."""
+        host = self.hosts[name]
+        port = host.rest_port if isinstance(host, RestHost) else host.grpc_port
+        return f"127.0.0.1:{port}"
+
+    def url(self, name: str) -> str:
+        """The REST base URL of a service (REST meshes only)."""
+        assert self.transport == "rest", "a gRPC mesh has no REST URLs"
+        return f"http://{self.address(name)}"
 
 
 @asynccontextmanager
@@ -38,32 +53,54 @@ async def running_mesh(
     default_deadline_s: float = TEST_RUNTIME.default_deadline_s,
     replace_with: Mapping[str, BuildParts] | None = None,
     tracing: Callable[[str], Tracing] | None = None,
+    *,
+    transport: Transport = "grpc",
+    rest_fanout: str = "per-item",
+    runtime: RuntimeConfig = TEST_RUNTIME,
 ) -> AsyncIterator[Mesh]:
     """Starts catalog, pricing, inventory, payments, then orders wired to them.
 
-    ``replace_with`` swaps a dependency of orders for a test double (a slow pricing, say).
+    ``replace_with`` swaps a dependency of orders for a test double (a slow pricing, say;
+    gRPC only). ``transport="rest"`` runs the REST baseline of every service instead.
     """
-    runtime = replace(TEST_RUNTIME, default_deadline_s=default_deadline_s)
+    runtime = replace(runtime, default_deadline_s=default_deadline_s)
+    policy = PaymentsConfig(data_dir / "payments.sqlite3", failures or FailurePolicy())
+    inventory_db = data_dir / "inventory.sqlite3"
+    orders_config = OrdersConfig(database=data_dir / "orders.sqlite3", rest_fanout=rest_fanout)
     async with AsyncExitStack() as stack:
-        hosts: dict[str, ServiceHost] = {}
-        leaves = {
-            "catalog": build_catalog(PRODUCT_COUNT),
-            "pricing": build_pricing(PRODUCT_COUNT),
-            "inventory": build_inventory(data_dir / "inventory.sqlite3", PRODUCT_COUNT),
-            "payments": build_payments(
-                PaymentsConfig(data_dir / "payments.sqlite3", failures or FailurePolicy())
-            ),
-        }
-        leaves.update(replace_with or {})
-        for name, build in leaves.items():
-            config = replace(runtime, service_name=name)
-            traced = tracing(name) if tracing else None
-            hosts[name] = await stack.enter_async_context(running_host(build, config, traced))
-        dependencies = {name: f"127.0.0.1:{host.grpc_port}" for name, host in hosts.items()}
-        orders_config = replace(runtime, service_name="orders", dependencies=dependencies)
-        orders = build_orders(OrdersConfig(database=data_dir / "orders.sqlite3"))
-        traced = tracing("orders") if tracing else None
-        hosts["orders"] = await stack.enter_async_context(
-            running_host(orders, orders_config, traced)
-        )
-        yield Mesh(hosts, data_dir)
+        hosts: dict[str, ServiceHost | RestHost] = {}
+        if transport == "rest":
+            rest_leaves = {
+                "catalog": catalog.build_rest(PRODUCT_COUNT),
+                "pricing": pricing.build_rest(PRODUCT_COUNT),
+                "inventory": inventory.build_rest(inventory_db, PRODUCT_COUNT),
+                "payments": payments.build_rest(policy),
+            }
+            for name, rest_build in rest_leaves.items():
+                config = replace(runtime, service_name=name)
+                hosts[name] = await stack.enter_async_context(running_rest_host(rest_build, config))
+        else:
+            leaves = {
+                "catalog": catalog.build(PRODUCT_COUNT),
+                "pricing": pricing.build(PRODUCT_COUNT),
+                "inventory": inventory.build(inventory_db, PRODUCT_COUNT),
+                "payments": payments.build(policy),
+            }
+            leaves.update(replace_with or {})
+            for name, build in leaves.items():
+                config = replace(runtime, service_name=name)
+                traced = tracing(name) if tracing else None
+                hosts[name] = await stack.enter_async_context(running_host(build, config, traced))
+        mesh = Mesh(hosts, data_dir, transport)
+        dependencies = {name: mesh.address(name) for name in hosts}
+        config = replace(runtime, service_name="orders", dependencies=dependencies)
+        if transport == "rest":
+            hosts["orders"] = await stack.enter_async_context(
+                running_rest_host(orders.build_rest(orders_config), config)
+            )
+        else:
+            traced = tracing("orders") if tracing else None
+            hosts["orders"] = await stack.enter_async_context(
+                running_host(orders.build(orders_config), config, traced)
+            )
+        yield mesh

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -16,12 +17,22 @@ from pathlib import Path
 
 import pytest
 
+from services.manifest import load_manifest
+
 ROOT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT_S = 40.0
 EXIT_TIMEOUT_S = 20.0
 """A few processes, each drain (0.1 s) + grace (2 s) + margin, with room to spare."""
 FAST_STOP = ("--drain-delay-s", "0.1", "--grace-s", "2")
-STARTED = re.compile(r"started (\w+) \(pid (\d+)\)")
+STARTED = re.compile(r"started ([\w-]+) \(pid (\d+)\)")
+TRANSPORT_ENV = "MESH_TRANSPORT"
+"""Left out of the runner's inherited environment: a developer's own choice must not
+change what a test runs (tests that mean to set it pass it in ``env``)."""
+
+
+def _environment(extra: dict[str, str] | None) -> dict[str, str]:
+    inherited = {key: value for key, value in os.environ.items() if key != TRANSPORT_ENV}
+    return {**inherited, **(extra or {})}
 
 
 def free_ports(count: int) -> list[int]:
@@ -68,7 +79,7 @@ class Runner:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "services.mesh", *args],
             cwd=ROOT,
-            env={**os.environ, **(env or {})},
+            env=_environment(env),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -130,6 +141,7 @@ def run_once(*args: str, timeout_s: float = EXIT_TIMEOUT_S) -> subprocess.Comple
     return subprocess.run(
         [sys.executable, "-m", "services.mesh", *args],
         cwd=ROOT,
+        env=_environment(None),
         capture_output=True,
         text=True,
         timeout=timeout_s,
@@ -152,10 +164,14 @@ def start_runner() -> Iterator[list[Runner]]:
     yield from closing_runners()
 
 
-def write_manifest(directory: Path, *, gateway: bool) -> Path:
+def write_manifest(directory: Path, *, gateway: bool, rest: bool = True) -> Path:
     """A two-service manifest on free ports: catalog, then pricing depending on it (so
-    start and stop order are observable), and with ``gateway`` a gateway in front."""
-    catalog_grpc, catalog_health, pricing_grpc, pricing_health, http = free_ports(5)
+    start and stop order are observable), each with a REST port unless not ``rest``, and
+    with ``gateway`` a gateway in front."""
+    ports = free_ports(7)
+    catalog_grpc, catalog_health, catalog_rest, pricing_grpc, pricing_health, pricing_rest = ports[
+        :6
+    ]
     text = f"""
 [mesh]
 name = "runner-test"
@@ -164,20 +180,24 @@ name = "runner-test"
 module = "services.catalog"
 grpc_port = {catalog_grpc}
 health_port = {catalog_health}
+rest_port = {catalog_rest}
 proto_services = ["shopmesh.catalog.v1.CatalogService"]
 
 [services.pricing]
 module = "services.pricing"
 grpc_port = {pricing_grpc}
 health_port = {pricing_health}
+rest_port = {pricing_rest}
 proto_services = ["shopmesh.pricing.v1.PricingService"]
 depends_on = ["catalog"]
 """
+    if not rest:
+        text = re.sub(r"^rest_port = \d+\n", "", text, flags=re.MULTILINE)
     if gateway:
         text += f"""
 [gateway]
 module = "gateway"
-http_port = {http}
+http_port = {ports[6]}
 upstreams = ["catalog", "pricing"]
 """
     path = directory / "mesh.toml"
@@ -185,11 +205,52 @@ upstreams = ["catalog", "pricing"]
     return path
 
 
+def write_shop_manifest(directory: Path) -> Path:
+    """services/mesh.toml with every port moved to a free one: the whole shop, as the
+    runner starts it by default, without meeting a developer's own mesh."""
+    services = load_manifest().services
+    ports = iter(free_ports(3 * len(services)))
+    tables = [
+        f"""
+[services.{spec.name}]
+module = "{spec.module}"
+grpc_port = {next(ports)}
+health_port = {next(ports)}
+rest_port = {next(ports)}
+proto_services = {json.dumps(list(spec.proto_services))}
+depends_on = {json.dumps(list(spec.depends_on))}
+stateful = {json.dumps(spec.stateful)}
+"""
+        for spec in services
+    ]
+    path = directory / "mesh.toml"
+    path.write_text('[mesh]\nname = "runner-shop"\n' + "".join(tables), encoding="utf-8")
+    return path
+
+
 @contextmanager
-def serving_runner(directory: Path, *, gateway: bool) -> Iterator[tuple[Path, Runner]]:
-    """A runner on a fresh two-service manifest in ``directory``, ready; SIGINT at the end."""
-    manifest = write_manifest(directory, gateway=gateway)
-    runner = Runner("run", "--manifest", str(manifest), "--data-dir", str(directory), *FAST_STOP)
+def serving_runner(
+    directory: Path,
+    *,
+    gateway: bool = False,
+    transport: str = "grpc",
+    manifest: Path | None = None,
+    extra: tuple[str, ...] = (),
+) -> Iterator[tuple[Path, Runner]]:
+    """A runner over ``transport`` on ``manifest`` (default: a fresh two-service one) with
+    data in ``directory``, ready; SIGINT at the end."""
+    manifest = manifest or write_manifest(directory, gateway=gateway)
+    runner = Runner(
+        "run",
+        "--manifest",
+        str(manifest),
+        "--data-dir",
+        str(directory),
+        "--transport",
+        transport,
+        *FAST_STOP,
+        *extra,
+    )
     try:
         runner.wait_for(r"\bready\b")
         yield manifest, runner

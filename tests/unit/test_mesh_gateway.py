@@ -1,13 +1,10 @@
-"""The runner's pure parts for the gateway: selection, environment, table, curl lines,
-pre-flight and the HTTP health check."""
+"""The runner's pure parts for the gateway: selection, environment, table, curl block,
+pre-flight and the HTTP health check (curl lines: test_mesh_curl.py)."""
 
 from __future__ import annotations
 
 import asyncio
-import json
-import shutil
 import socket
-import subprocess
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -16,7 +13,7 @@ import pytest
 from gateway.config import gateway_config_from_env
 from services.manifest import GatewaySpec, Manifest, parse_manifest
 from services.mesh import plan, preflight, probe, table
-from services.mesh.examples import GATEWAY_EXAMPLES, NDJSON, CurlExample
+from services.mesh.examples import GATEWAY_EXAMPLES
 
 BASE = "http://127.0.0.1:8080"
 
@@ -124,62 +121,6 @@ def test_render_table_adds_the_gateway_row_with_its_url() -> None:
         "catalog  127.0.0.1:50051        http://127.0.0.1:51051/healthz  SERVING\n"
         "gateway  http://127.0.0.1:8080  http://127.0.0.1:8080/healthz   SERVING  7"
     )
-
-
-def _argv(command: str) -> list[str]:
-    """The arguments bash passes to curl when ``command`` is pasted (curl just prints them)."""
-    bash = shutil.which("bash")
-    assert bash, "bash is needed to check the commands paste into bash"
-    script = f"curl() {{ printf '%s\\0' \"$@\"; }}\nhead() {{ cat; }}\n{command}\n"
-    done = subprocess.run([bash, "-c", script], capture_output=True, timeout=10, check=True)
-    return done.stdout.decode().split("\0")[:-1]
-
-
-def _after(words: list[str], flag: str) -> str | None:
-    return words[words.index(flag) + 1] if flag in words else None
-
-
-@pytest.mark.parametrize("example", GATEWAY_EXAMPLES, ids=lambda e: f"{e.method} {e.path}")
-def test_curl_command_pastes_into_bash_as_the_example_request(example: CurlExample) -> None:
-    """bash turns each printed curl line into exactly the example's URL, method, content
-    type and body bytes, with -N for streamed replies."""
-    words = _argv(table.curl_command(BASE, example))
-    assert words[0] == ("-sN" if example.streams else "-s")
-    assert [w for w in words if w.startswith("http")] == [BASE + example.path]
-    body = _after(words, "-d") or _after(words, "--data-binary")
-    assert body == example.data
-    assert (body is not None) == (example.method == "POST")  # what curl infers, no -X
-    assert "-X" not in words
-    header = _after(words, "-H")
-    assert header == (None if body is None else f"content-type: {example.content_type}")
-
-
-def test_example_bodies_are_compact_json_or_ndjson_lines() -> None:
-    """A tuple body is NDJSON (one object per line, newline-terminated); a mapping is JSON."""
-    for example in GATEWAY_EXAMPLES:
-        if example.data is None:
-            continue
-        if example.content_type == NDJSON:
-            assert example.data.endswith("\n")
-            lines = [json.loads(line) for line in example.data.splitlines()]
-            assert tuple(lines) == example.body
-        else:
-            assert json.loads(example.data) == example.body
-            assert " " not in example.data
-
-
-def test_curl_command_golden_lines_for_a_get_and_an_ndjson_post() -> None:
-    """Golden lines: a query URL is single-quoted; an NDJSON body uses bash's $'...'."""
-    listing = CurlExample("GET", "/v1/products?limit=3", note="stream", streams=True)
-    assert table.curl_command(BASE, listing) == (
-        "curl -sN 'http://127.0.0.1:8080/v1/products?limit=3'  # stream"
-    )
-    lines = CurlExample("POST", "/v1/quotes:stream", ({"a": "it's"}, {"b": "\\"}))
-    assert table.curl_command(BASE, lines) == (
-        "curl -s http://127.0.0.1:8080/v1/quotes:stream -H 'content-type: application/x-ndjson'"
-        r""" --data-binary $'{"a":"it\'s"}\n{"b":"\\\\"}\n'"""
-    )
-    assert _after(_argv(table.curl_command(BASE, lines)), "--data-binary") == lines.data
 
 
 def test_render_curl_has_heading_examples_health_and_docs() -> None:
