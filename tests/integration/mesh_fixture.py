@@ -18,7 +18,7 @@ from services.payments.config import PaymentsConfig
 from services.payments.domain import FailurePolicy
 from services.pricing import app as pricing
 from services.runtime.config import RuntimeConfig
-from services.runtime.rest.host import RestHost
+from services.runtime.rest.host import RestBuild, RestHost
 from services.runtime.server import BuildParts, ServiceHost
 from services.runtime.tracing import Tracing
 from tests.conftest import TEST_RUNTIME, running_host, running_rest_host
@@ -56,12 +56,14 @@ async def running_mesh(
     *,
     transport: Transport = "grpc",
     rest_fanout: str = "per-item",
+    rest_replace_with: Mapping[str, RestBuild] | None = None,
     runtime: RuntimeConfig = TEST_RUNTIME,
 ) -> AsyncIterator[Mesh]:
     """Starts catalog, pricing, inventory, payments, then orders wired to them.
 
-    ``replace_with`` swaps a dependency of orders for a test double (a slow pricing, say;
-    gRPC only). ``transport="rest"`` runs the REST baseline of every service instead.
+    ``replace_with`` (gRPC) and ``rest_replace_with`` (REST) swap a dependency of orders
+    for a test double (a slow pricing, say). ``transport="rest"`` runs the REST baseline
+    of every service instead; ``runtime`` is the base of every host's config.
     """
     runtime = replace(runtime, default_deadline_s=default_deadline_s)
     policy = PaymentsConfig(data_dir / "payments.sqlite3", failures or FailurePolicy())
@@ -76,6 +78,7 @@ async def running_mesh(
                 "inventory": inventory.build_rest(inventory_db, PRODUCT_COUNT),
                 "payments": payments.build_rest(policy),
             }
+            rest_leaves.update(rest_replace_with or {})
             for name, rest_build in rest_leaves.items():
                 config = replace(runtime, service_name=name)
                 hosts[name] = await stack.enter_async_context(running_rest_host(rest_build, config))
