@@ -53,3 +53,24 @@ async def test_taken_port_exits_2_with_a_clear_message(which: str) -> None:
     assert code == 2
     assert f"127.0.0.1:{taken}" in out
     assert "Traceback" not in out
+
+
+async def test_taken_rest_port_exits_2_with_a_clear_message() -> None:
+    """In REST mode too, a taken port is exit 2 and one line naming the address."""
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        taken = squatter.getsockname()[1]
+        code, out = await _run(
+            "services.pricing", {"SHOPMESH_TRANSPORT": "rest", "SHOPMESH_REST_PORT": str(taken)}
+        )
+    assert code == 2
+    assert f"cannot listen for REST on 127.0.0.1:{taken}" in out
+    assert "Traceback" not in out
+
+
+async def test_unknown_transport_exits_2_naming_the_variable() -> None:
+    """SHOPMESH_TRANSPORT accepts grpc or rest only."""
+    code, out = await _run("services.catalog", {"SHOPMESH_TRANSPORT": "soap"})
+    assert code == 2
+    assert "SHOPMESH_TRANSPORT" in out

@@ -101,6 +101,9 @@ class RestHost:
             timeout_graceful_shutdown=max(1, round(config.grace_s)),
             backlog=BACKLOG,
         )
+        # uvicorn's own INFO lines ("Shutting down") under a logger called "uvicorn.error"
+        # only confuse; its warnings (malformed requests) stay.
+        logging.getLogger("uvicorn.error").setLevel(logging.WARNING)
         server_config.load()
         server = self._server = uvicorn.Server(server_config)
         server.lifespan = server_config.lifespan_class(server_config)
