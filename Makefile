@@ -54,9 +54,11 @@ test: $(GEN_STAMP) ## Create the environment and run every test (lint included)
 	else echo "npm not found: skipping buf lint (CI runs it)"; fi
 	$(BIN)/python -m pytest
 
+TRANSPORT ?= grpc
+
 .PHONY: run
-run: $(GEN_STAMP) ## Create the environment and run the local mesh until Ctrl-C
-	$(BIN)/python -m services.mesh run
+run: $(GEN_STAMP) ## Create the environment and run the local mesh until Ctrl-C (TRANSPORT=grpc|rest|both)
+	$(BIN)/python -m services.mesh run --transport $(TRANSPORT)
 
 .PHONY: bench-runtime
 bench-runtime: $(GEN_STAMP) ## Benchmark: full runtime vs a bare grpc.aio server (GetProduct)

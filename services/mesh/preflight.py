@@ -30,12 +30,11 @@ class PortsInUse(PreflightError):
     def __init__(self, host: str, taken: tuple[TakenPort, ...], transport: str = GRPC) -> None:
         first = taken[0]
         more = f" (and {len(taken) - 1} more of its ports)" if len(taken) > 1 else ""
-        status = "python -m services.mesh status" + (
-            " --transport rest" if transport == REST else ""
-        )
+        flag = " --transport rest" if transport == REST else ""
         super().__init__(
             f"port {first.port} ({first.service} {first.kind}) on {host} is already in use"
-            f"{more}: another mesh may already be running (check with `{status}`)"
+            f"{more}: another mesh may already be running"
+            f" (check with `python -m services.mesh status{flag}`)"
         )
         self.host = host
         self.taken = taken
