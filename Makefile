@@ -54,7 +54,7 @@ test: $(GEN_STAMP) ## Create the environment and run every test (lint included)
 	else echo "npm not found: skipping buf lint (CI runs it)"; fi
 	$(BIN)/python -m pytest
 
-TRANSPORT ?= grpc
+TRANSPORT ?= $(or $(MESH_TRANSPORT),grpc)
 
 .PHONY: run
 run: $(GEN_STAMP) ## Create the environment and run the local mesh until Ctrl-C (TRANSPORT=grpc|rest|both)
