@@ -10,7 +10,7 @@ from typing import Any
 from shopmesh.orders.v1 import orders_pb2_grpc
 
 from services.orders.config import OrdersConfig
-from services.orders.grpc_clients import GrpcCatalog, GrpcInventory, GrpcPayments, GrpcPricing
+from services.orders.grpc_clients import grpc_ports
 from services.orders.ports import CatalogPort, InventoryPort, PaymentsPort, PricingPort
 from services.orders.rest import OrdersResource
 from services.orders.rest_clients import rest_ports
@@ -58,12 +58,7 @@ def _open(
 
 def build(config: OrdersConfig) -> BuildParts:
     def parts(channels: Channels) -> ServiceParts:
-        ports = (
-            GrpcCatalog(channels["catalog"]),
-            GrpcPricing(channels["pricing"]),
-            GrpcInventory(channels["inventory"]),
-            GrpcPayments(channels["payments"]),
-        )
+        ports = grpc_ports(channels.as_mapping(), per_item=config.grpc_fanout == "per-item")
         orders, recover, close = _open(config, ports)
         add = orders_pb2_grpc.add_OrdersServiceServicer_to_server
         return ServiceParts(

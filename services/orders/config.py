@@ -14,6 +14,9 @@ MIN_RECOVERY_INTERVAL_S = 0.01
 FANOUTS = ("per-item", "batch")
 """How the REST baseline's saga calls catalog, pricing and inventory: one request per
 line item, concurrently (3N+1 calls for N items), or the batch endpoints (4 calls)."""
+GRPC_FANOUTS = ("stream", "per-item")
+"""How the gRPC saga calls them: a batch call and bidi streams (4 calls), or one unary
+call per item (3N+1)."""
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,7 @@ class OrdersConfig:
     database: Path
     recovery_interval_s: float = DEFAULT_RECOVERY_INTERVAL_S
     rest_fanout: str = "per-item"
+    grpc_fanout: str = "stream"
 
 
 def orders_config_from_env(env: Mapping[str, str]) -> OrdersConfig:
@@ -33,8 +37,14 @@ def orders_config_from_env(env: Mapping[str, str]) -> OrdersConfig:
     fanout = env.get(f"{ENV_PREFIX}REST_FANOUT", "per-item").strip().lower()
     if fanout not in FANOUTS:
         raise ConfigError(f"{ENV_PREFIX}REST_FANOUT must be per-item or batch, got {fanout!r}")
+    grpc_fanout = env.get(f"{ENV_PREFIX}GRPC_FANOUT", "stream").strip().lower()
+    if grpc_fanout not in GRPC_FANOUTS:
+        raise ConfigError(
+            f"{ENV_PREFIX}GRPC_FANOUT must be stream or per-item, got {grpc_fanout!r}"
+        )
     return OrdersConfig(
         database=data_dir_from_env(env) / "orders.sqlite3",
         recovery_interval_s=interval,
         rest_fanout=fanout,
+        grpc_fanout=grpc_fanout,
     )

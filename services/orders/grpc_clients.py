@@ -3,7 +3,9 @@
 These are where the mesh is chatty or not: per order, one BatchGetProducts call, one
 QuoteStream and one ReserveStream (bidirectional: every line in, every answer out, on a
 single HTTP/2 stream) and one Charge — four calls for any number of lines. Downstream
-statuses come back as DomainErrors through ``translate_rpc_errors``.
+statuses come back as DomainErrors through ``translate_rpc_errors``. The ``PerItem``
+variants make one unary call per line item instead (3N+1 calls over the same HTTP/2
+connections): the load test's arm that separates the protocol from the API shape.
 """
 
 from __future__ import annotations
@@ -19,8 +21,13 @@ from shopmesh.pricing.v1 import pricing_pb2, pricing_pb2_grpc
 from services.common.errors import Internal, NotFound
 from services.common.money import Money
 from services.orders.domain import LineItem
+from services.orders.fanout import all_or_first_error, products_found, reservation_outcomes
 from services.orders.ports import (
+    CatalogPort,
+    InventoryPort,
+    PaymentsPort,
     PricedLine,
+    PricingPort,
     ProductInfo,
     ReservationOutcome,
     ReservationRequest,
@@ -129,3 +136,69 @@ class GrpcPayments:
     @translate_rpc_errors
     async def refund(self, charge_id: str, reason: str) -> None:
         await self._stub.Refund(payments_pb2.RefundRequest(charge_id=charge_id, reason=reason))
+
+
+class GrpcCatalogPerItem(GrpcCatalog):
+    """One GetProduct per SKU, concurrently (the per-item arm: protocol without streams)."""
+
+    async def get_products(self, skus: Sequence[str]) -> Mapping[str, ProductInfo]:
+        return await products_found(skus, self._get)
+
+    @translate_rpc_errors
+    async def _get(self, sku: str) -> ProductInfo:
+        product = (await self._stub.GetProduct(catalog_pb2.GetProductRequest(sku=sku))).product
+        return ProductInfo(product.sku, product.name, product.active)
+
+
+class GrpcPricingPerItem(GrpcPricing):
+    """One unary Quote per line, concurrently."""
+
+    async def quote(
+        self, items: Sequence[LineItem], region: str, promo_code: str
+    ) -> Sequence[PricedLine]:
+        return await all_or_first_error([self._quote(item, region, promo_code) for item in items])
+
+    @translate_rpc_errors
+    async def _quote(self, item: LineItem, region: str, promo_code: str) -> PricedLine:
+        request = pricing_pb2.QuoteRequest(
+            items=[pricing_pb2.QuoteItem(sku=item.sku, quantity=item.quantity)],
+            region=region,
+            promo_code=promo_code,
+        )
+        line = (await self._stub.Quote(request)).lines[0]
+        return PricedLine(line.sku, line.quantity, money_from_pb(line.total, "total"))
+
+
+class GrpcInventoryPerItem(GrpcInventory):
+    """One unary Reserve per line, concurrently."""
+
+    async def reserve(self, requests: Sequence[ReservationRequest]) -> Sequence[ReservationOutcome]:
+        return await reservation_outcomes(requests, self._reserve)
+
+    @translate_rpc_errors
+    async def _reserve(self, request: ReservationRequest) -> None:
+        await self._stub.Reserve(
+            inventory_pb2.ReserveRequest(
+                reservation_key=request.reservation_key, sku=request.sku, quantity=request.quantity
+            )
+        )
+
+
+def grpc_ports(
+    channels: Mapping[str, grpc.aio.Channel], *, per_item: bool
+) -> tuple[CatalogPort, PricingPort, InventoryPort, PaymentsPort]:
+    """The four ports over gRPC: streams and a batch call (4 calls per order), or one
+    unary call per item (3N+1, the REST per-item shape over HTTP/2)."""
+    if per_item:
+        return (
+            GrpcCatalogPerItem(channels["catalog"]),
+            GrpcPricingPerItem(channels["pricing"]),
+            GrpcInventoryPerItem(channels["inventory"]),
+            GrpcPayments(channels["payments"]),
+        )
+    return (
+        GrpcCatalog(channels["catalog"]),
+        GrpcPricing(channels["pricing"]),
+        GrpcInventory(channels["inventory"]),
+        GrpcPayments(channels["payments"]),
+    )

@@ -5,20 +5,20 @@ per line item to catalog, pricing and inventory, sent concurrently, plus one cha
 3N+1 calls for N items where the gRPC adapters make 4. Batch: the batch endpoints a
 REST team adds (``/v1/products/lookup``, all lines in one ``/v1/quotes``,
 ``/v1/reservations/batch``): 4 calls, like gRPC, but each a separate HTTP/1.1 exchange.
-Failures arrive as DomainErrors from ``RestClient``; with many requests in flight the
-first error in request order wins, as on a gRPC stream.
+Failures arrive as DomainErrors from ``RestClient``; per-item requests follow
+``services.orders.fanout``.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import Mapping, Sequence
+from typing import Any
 from urllib.parse import quote
 
-from services.common.errors import DomainError, Internal, NotFound
+from services.common.errors import Internal, NotFound
 from services.common.money import Money
 from services.orders.domain import LineItem
+from services.orders.fanout import all_or_first_error, products_found, reservation_outcomes
 from services.orders.ports import (
     CatalogPort,
     InventoryPort,
@@ -32,28 +32,6 @@ from services.orders.ports import (
 from services.runtime.rest.client import RestClient
 from services.runtime.rest.errors import error_from_document
 from services.runtime.rest.json_types import money_json
-
-T = TypeVar("T")
-
-# An item that failed this way may still have been carried out: the saga must keep it
-# "in doubt" (and compensate it), so the whole step fails instead of the one item.
-_IN_DOUBT_KINDS = frozenset({"unavailable", "deadline_exceeded", "cancelled", "internal"})
-
-
-async def _each(calls: Sequence[Awaitable[T]]) -> list[T | DomainError]:
-    """Runs ``calls`` concurrently to the end; DomainErrors are returned in place."""
-    results = await asyncio.gather(*calls, return_exceptions=True)
-    for result in results:
-        if isinstance(result, BaseException) and not isinstance(result, DomainError):
-            raise result
-    return results  # type: ignore[return-value]  # only T or DomainError are left
-
-
-def _all_or_first_error(results: Sequence[T | DomainError]) -> list[T]:
-    for result in results:
-        if isinstance(result, DomainError):
-            raise result
-    return list(results)  # type: ignore[arg-type]  # no DomainError is left
 
 
 def _path(value: str) -> str:
@@ -84,15 +62,7 @@ class RestCatalog:
         if self._batch:
             reply = await self._client.call("POST", "/v1/products/lookup", {"skus": list(skus)})
             return {p.sku: p for p in map(_product, reply["products"])}
-        results = await _each([self._get(sku) for sku in skus])
-        found: dict[str, ProductInfo] = {}
-        for result in results:
-            if isinstance(result, NotFound):
-                continue  # the port's contract: unknown SKUs are simply absent
-            if isinstance(result, DomainError):
-                raise result
-            found[result.sku] = result
-        return found
+        return await products_found(skus, self._get)
 
     async def _get(self, sku: str) -> ProductInfo:
         return _product(await self._client.call("GET", f"/v1/products/{_path(sku)}"))
@@ -110,8 +80,8 @@ class RestPricing:
             return [
                 _priced(line) for line in (await self._post(items, region, promo_code))["lines"]
             ]
-        replies = _all_or_first_error(
-            await _each([self._post([item], region, promo_code) for item in items])
+        replies = await all_or_first_error(
+            [self._post([item], region, promo_code) for item in items]
         )
         return [_priced(reply["lines"][0]) for reply in replies]
 
@@ -136,20 +106,10 @@ class RestInventory:
             body = {"reservations": [_reservation(r) for r in requests]}
             reply = await self._client.call("POST", "/v1/reservations/batch", body)
             return [_outcome(result) for result in reply["results"]]
-        results = await _each([self._reserve_one(r) for r in requests])
-        outcomes: list[ReservationOutcome] = []
-        for request, result in zip(requests, results, strict=True):
-            if isinstance(result, DomainError):
-                if result.kind in _IN_DOUBT_KINDS:
-                    raise result
-                outcomes.append(ReservationOutcome(request.reservation_key, result))
-            else:
-                outcomes.append(result)
-        return outcomes
+        return await reservation_outcomes(requests, self._reserve_one)
 
-    async def _reserve_one(self, request: ReservationRequest) -> ReservationOutcome:
-        reply = await self._client.call("POST", "/v1/reservations", _reservation(request))
-        return ReservationOutcome(str(reply["reservationKey"]))
+    async def _reserve_one(self, request: ReservationRequest) -> None:
+        await self._client.call("POST", "/v1/reservations", _reservation(request))
 
     async def release(self, reservation_key: str) -> None:
         await self._client.call("POST", f"/v1/reservations/{_path(reservation_key)}/release")

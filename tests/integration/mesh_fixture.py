@@ -56,6 +56,7 @@ async def running_mesh(
     *,
     transport: Transport = "grpc",
     rest_fanout: str = "per-item",
+    grpc_fanout: str = "stream",
     rest_replace_with: Mapping[str, RestBuild] | None = None,
     runtime: RuntimeConfig = TEST_RUNTIME,
 ) -> AsyncIterator[Mesh]:
@@ -68,7 +69,9 @@ async def running_mesh(
     runtime = replace(runtime, default_deadline_s=default_deadline_s)
     policy = PaymentsConfig(data_dir / "payments.sqlite3", failures or FailurePolicy())
     inventory_db = data_dir / "inventory.sqlite3"
-    orders_config = OrdersConfig(database=data_dir / "orders.sqlite3", rest_fanout=rest_fanout)
+    orders_config = OrdersConfig(
+        database=data_dir / "orders.sqlite3", rest_fanout=rest_fanout, grpc_fanout=grpc_fanout
+    )
     async with AsyncExitStack() as stack:
         hosts: dict[str, ServiceHost | RestHost] = {}
         if transport == "rest":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import grpc
@@ -12,7 +13,7 @@ import pytest
 from shopmesh.orders.v1 import orders_pb2, orders_pb2_grpc
 
 from services.runtime.server import ServiceHost
-from tests.integration.mesh_fixture import running_mesh
+from tests.integration.mesh_fixture import Mesh, running_mesh
 
 ITEMS = 3
 
@@ -22,24 +23,7 @@ async def test_checkout_of_n_items_is_four_internal_calls_on_the_grpc_mesh(tmp_p
     makes 4 calls (BatchGetProducts, QuoteStream and ReserveStream carrying N messages each
     way, Charge) whatever N is, and /metrics reports the same tallies."""
     async with running_mesh(tmp_path) as mesh:
-        async with grpc.aio.insecure_channel(mesh.address("orders")) as channel:
-            await orders_pb2_grpc.OrdersServiceStub(channel).PlaceOrder(
-                orders_pb2.PlaceOrderRequest(
-                    idempotency_key="count-1",
-                    customer_id="c",
-                    items=[
-                        orders_pb2.OrderItem(sku=f"SKU-0011{i}", quantity=1) for i in range(ITEMS)
-                    ],
-                    region="DE",
-                    payment_token="tok_visa",
-                ),
-                metadata=(("x-operation-id", "op-checkout-1"),),
-                timeout=10,
-            )
-        operation = {
-            name: host.counters.snapshot()["operations"].get("op-checkout-1")
-            for name, host in mesh.hosts.items()
-        }
+        operation = await _grpc_checkout(mesh)
         pricing = mesh.hosts["pricing"]
         assert isinstance(pricing, ServiceHost)
         reader, writer = await asyncio.open_connection("127.0.0.1", pricing.health_port)
@@ -57,6 +41,38 @@ async def test_checkout_of_n_items_is_four_internal_calls_on_the_grpc_mesh(tmp_p
     metrics = json.loads(raw.partition(b"\r\n\r\n")[2])
     assert metrics["operations"]["op-checkout-1"] == operation["pricing"]
     assert metrics["methods"]["/shopmesh.pricing.v1.PricingService/QuoteStream"]["calls"] == 1
+
+
+async def _grpc_checkout(mesh: Mesh) -> dict[str, Any]:
+    """Places one order of ``ITEMS`` lines tagged op-checkout-1; each hop's tally of it."""
+    async with grpc.aio.insecure_channel(mesh.address("orders")) as channel:
+        await orders_pb2_grpc.OrdersServiceStub(channel).PlaceOrder(
+            orders_pb2.PlaceOrderRequest(
+                idempotency_key="count-1",
+                customer_id="c",
+                items=[orders_pb2.OrderItem(sku=f"SKU-0011{i}", quantity=1) for i in range(ITEMS)],
+                region="DE",
+                payment_token="tok_visa",
+            ),
+            metadata=(("x-operation-id", "op-checkout-1"),),
+            timeout=10,
+        )
+    return {
+        name: host.counters.snapshot()["operations"].get("op-checkout-1")
+        for name, host in mesh.hosts.items()
+    }
+
+
+async def test_checkout_with_grpc_per_item_calls_is_3n_plus_1_unary_calls(tmp_path: Path) -> None:
+    """With SHOPMESH_GRPC_FANOUT=per-item orders makes one unary call per line to catalog,
+    pricing and inventory and one Charge: 3N+1 calls of one message each way."""
+    async with running_mesh(tmp_path, grpc_fanout="per-item") as mesh:
+        operation = await _grpc_checkout(mesh)
+    one_each = {"calls": ITEMS, "messages_in": ITEMS, "messages_out": ITEMS}
+    assert operation["catalog"] == operation["pricing"] == operation["inventory"] == one_each
+    assert operation["payments"] == {"calls": 1, "messages_in": 1, "messages_out": 1}
+    internal = sum(o["calls"] for name, o in operation.items() if name != "orders")
+    assert internal == 3 * ITEMS + 1
 
 
 @pytest.mark.parametrize(("fanout", "internal_calls"), [("per-item", 3 * ITEMS + 1), ("batch", 4)])

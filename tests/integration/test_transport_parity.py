@@ -11,7 +11,6 @@ from typing import Any
 
 import aiohttp
 import grpc
-import pytest
 
 from tests.integration.mesh_fixture import running_mesh
 from tests.integration.shop_clients import Failure, GrpcShop, RestShop, Shop, ids, same
@@ -41,17 +40,27 @@ ORDERS: list[tuple[str, list[tuple[str, int]], str, str]] = [
 SKUS = sorted({sku for _, items, _, _ in ORDERS for sku, _ in items} | {"SKU-00001"})
 
 
+# The mesh variants whose answers must agree: (transport, orders' fan-out).
+VARIANTS = {
+    "grpc-stream": ("grpc", "stream"),
+    "grpc-unary": ("grpc", "per-item"),
+    "rest-item": ("rest", "per-item"),
+    "rest-batch": ("rest", "batch"),
+}
+
+
 @asynccontextmanager
-async def _shop(tmp_path: Path, transport: str) -> AsyncIterator[Shop]:
-    data_dir = tmp_path / transport
+async def _shop(tmp_path: Path, variant: str) -> AsyncIterator[Shop]:
+    data_dir = tmp_path / variant
+    transport, fanout = VARIANTS[variant]
     if transport == "rest":
         async with (
-            running_mesh(data_dir, transport="rest") as mesh,
+            running_mesh(data_dir, transport="rest", rest_fanout=fanout) as mesh,
             aiohttp.ClientSession() as session,
         ):
             yield RestShop(mesh, session)
         return
-    async with running_mesh(data_dir) as mesh:
+    async with running_mesh(data_dir, grpc_fanout=fanout) as mesh:
         names = ("orders", "inventory", "payments", "catalog")
         channels = {name: grpc.aio.insecure_channel(mesh.address(name)) for name in names}
         try:
@@ -100,14 +109,16 @@ async def test_one_scenario_through_both_transports_leaves_the_same_business_sta
 ) -> None:
     """Orders that confirm, fail at each saga step (lookup, quote, reserve, charge), retry,
     reuse a key, get cancelled or are malformed end in the same orders, stock, charges
-    and event sequences on the gRPC mesh and on the REST baseline."""
+    and event sequences on the gRPC mesh (streams or unary calls per item) and on the REST
+    baseline (per item or batched)."""
     results = {}
-    for transport in ("grpc", "rest"):
-        async with _shop(tmp_path, transport) as shop:
-            results[transport] = await _scenario(shop)
-    grpc_seen, rest_seen = results["grpc"], results["rest"]
-    for part in ("orders", "events", "charges", "stock", "reads"):
-        assert rest_seen[part] == grpc_seen[part], part
+    for variant in VARIANTS:
+        async with _shop(tmp_path, variant) as shop:
+            results[variant] = await _scenario(shop)
+    grpc_seen = results["grpc-stream"]
+    for variant, seen in results.items():
+        for part in ("orders", "events", "charges", "stock", "reads"):
+            assert seen[part] == grpc_seen[part], (variant, part)
     # And the scenario did what it says, so equality is not between two empty results.
     states = [o.get("state") for o in grpc_seen["orders"] if isinstance(o, dict)]
     assert states.count("CONFIRMED") >= 3
@@ -120,17 +131,3 @@ async def test_one_scenario_through_both_transports_leaves_the_same_business_sta
     }
     assert steps == {"lookup", "quote", "reserve", "charge"}
     assert [c["state"] for c in grpc_seen["charges"]] == ["CAPTURED", "REFUNDED", "CAPTURED"]
-
-
-@pytest.mark.parametrize("fanout", ["per-item", "batch"])
-async def test_rest_fanouts_agree_with_each_other(tmp_path: Path, fanout: str) -> None:
-    """Per-item and batched REST clients give the orders service the same answers."""
-    async with (
-        running_mesh(tmp_path, transport="rest", rest_fanout=fanout) as mesh,
-        aiohttp.ClientSession() as session,
-    ):
-        shop = RestShop(mesh, session)
-        outcomes = [same(await shop.place_order(*order)) for order in ORDERS[:8]]
-    assert [type(o).__name__ for o in outcomes] == ["dict"] * 3 + ["Failure"] * 5
-    reasons = [o.reason for o in outcomes if isinstance(o, Failure)]
-    assert reasons[-1] == "PAYMENT_DECLINED"
