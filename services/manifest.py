@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ _PROTO_SERVICE = re.compile(
     r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*\.v\d+\.[A-Z][A-Za-z0-9]*Service$"
 )
 _RPC = re.compile(r"^[A-Z][A-Za-z0-9]*$")
+_ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 GATEWAY_NAME = "gateway"
 """What the [gateway] table is called wherever services are listed (runner, ``--only``)."""
@@ -46,6 +47,9 @@ class ServiceSpec:
     depends_on: tuple[str, ...]
     streaming_rpcs: tuple[str, ...]
     stateful: bool
+    env: Mapping[str, str] = field(default_factory=dict)
+    """Extra environment of the service's process (below the variables that place it in
+    a mesh): how the load test starts an orders variant with another fan-out, say."""
 
     @property
     def streams(self) -> bool:
@@ -125,6 +129,7 @@ def _parse_service(name: str, table: Any, source: str) -> ServiceSpec:
         "depends_on",
         "streaming_rpcs",
         "stateful",
+        "env",
     }
     unknown = sorted(set(table) - known)
     if unknown:
@@ -147,6 +152,7 @@ def _parse_service(name: str, table: Any, source: str) -> ServiceSpec:
         depends_on=_strings(table, "depends_on", where, _NAME),
         streaming_rpcs=_strings(table, "streaming_rpcs", where, _RPC),
         stateful=stateful,
+        env=_env(table.get("env", {}), where),
     )
     if len({spec.grpc_port, spec.health_port, spec.rest_port}) < 3:
         raise ManifestError(f"{where}: grpc_port, health_port and rest_port must differ")
@@ -174,6 +180,14 @@ def _parse_gateway(table: Any, services: set[str], source: str) -> GatewaySpec:
     if GATEWAY_NAME in services:
         raise ManifestError(f"{source}: [services.{GATEWAY_NAME}] clashes with [{GATEWAY_NAME}]")
     return GatewaySpec(module=module, http_port=http_port, upstreams=upstreams)
+
+
+def _env(value: Any, where: str) -> dict[str, str]:
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and _ENV_NAME.match(k) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise ManifestError(f"{where}.env must map UPPER_CASE names to strings")
+    return dict(value)
 
 
 def _port(table: Mapping[str, Any], key: str, where: str) -> int:

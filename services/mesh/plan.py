@@ -163,10 +163,10 @@ def child_env(
 ) -> dict[str, str]:
     """The complete environment of one service process.
 
-    ``base_env`` passes through (PATH, OTEL_*, SHOPMESH_LOG_LEVEL, ...); the variables
-    that place the service in this mesh always win over inherited ones, the transport
-    included. Over REST the service gets its REST port only (it serves no gRPC or health
-    port) and its dependencies' REST ``host:port``.
+    ``base_env`` passes through (PATH, OTEL_*, SHOPMESH_LOG_LEVEL, ...), then the
+    manifest's ``env`` of the service; the variables that place the service in this mesh
+    always win over both, the transport included. Over REST the service gets its REST
+    port only (it serves no gRPC or health port) and its dependencies' REST ``host:port``.
     """
     if transport == REST:
         ports = {f"{ENV_PREFIX}REST_PORT": str(spec.rest_port)}
@@ -176,6 +176,7 @@ def child_env(
             f"{ENV_PREFIX}HEALTH_PORT": str(spec.health_port),
         }
     placement = {
+        **spec.env,
         f"{ENV_PREFIX}HOST": host,
         f"{ENV_PREFIX}TRANSPORT": transport,
         **ports,

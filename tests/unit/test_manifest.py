@@ -71,6 +71,9 @@ def test_services_are_ordered_so_dependencies_start_first() -> None:
         ("services.front.colour", "blue", "unknown keys ['colour']"),
         ("services.front.streaming_rpcs", ["watch"], "streaming_rpcs: 'watch' must match"),
         ("mesh.name", "Shop!", "[mesh].name must match"),
+        ("services.front.env", {"lower": "x"}, "env must map UPPER_CASE names to strings"),
+        ("services.front.env", {"FANOUT": 1}, "env must map UPPER_CASE names to strings"),
+        ("services.front.rest_port", 50100, "must differ"),
     ],
 )
 def test_invalid_entries_are_rejected_naming_them(path: str, value: object, message: str) -> None:
@@ -135,3 +138,15 @@ def test_invalid_gateway_entries_are_rejected_naming_them(
     with pytest.raises(ManifestError) as caught:
         parse_manifest(_with(path, value, WITH_GATEWAY))
     assert message in str(caught.value)
+
+
+def test_env_and_rest_port_are_optional_and_read() -> None:
+    """A service may name extra environment for its process and a REST port."""
+    raw = _with("services.front.env", {"SHOPMESH_GRPC_FANOUT": "per-item"})
+    raw["services"]["front"]["rest_port"] = 9100
+    front = parse_manifest(raw).service("front")
+    assert (dict(front.env), front.rest_port) == ({"SHOPMESH_GRPC_FANOUT": "per-item"}, 9100)
+    assert (
+        dict(parse_manifest(GOOD).service("back").env),
+        parse_manifest(GOOD).service("back").rest_port,
+    ) == ({}, 0)
