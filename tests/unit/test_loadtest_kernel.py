@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - /proc file samples, kept verbatim
 """Kernel counters are parsed from /proc as the kernel writes them, and differences taken
 between two readings; CPU comes from utime + stime, whatever the command name holds."""
 
