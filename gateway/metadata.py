@@ -13,7 +13,15 @@ from collections.abc import Iterable, Sequence
 from gateway.problems import BadRequest
 
 FORWARDED_HEADERS = frozenset(
-    {"authorization", "idempotency-key", "x-request-id", "traceparent", "tracestate"}
+    {
+        "authorization",
+        "idempotency-key",
+        "x-request-id",
+        # Correlates one business operation across hops; the load test counts calls by it.
+        "x-operation-id",
+        "traceparent",
+        "tracestate",
+    }
 )
 METADATA_PREFIX = "grpc-metadata-"
 TIMEOUT_HEADER = "grpc-timeout"

@@ -3,7 +3,8 @@ per-item orders, the REST mesh with a batch and a new-connection orders, all on 
 ports, access logs off, from the manifest.
 
 Access logs are off on both sides: the runner would read every line in this process,
-and the loader's CPU must go to the load. Everything else is as ``make run`` starts it.
+and the loader's CPU must go to the load. The gateway's per-client rate limit is off: the
+loader is one client. Everything else is as ``make run`` starts it.
 """
 
 from __future__ import annotations
@@ -22,7 +23,12 @@ from services.mesh.group import MeshGroup
 from services.mesh.supervisor import LocalMesh
 
 HOST = "127.0.0.1"
-QUIET_ENV = {"SHOPMESH_ACCESS_LOG": "0", "SHOPMESH_LOG_LEVEL": "WARNING"}
+QUIET_ENV = {
+    "SHOPMESH_ACCESS_LOG": "0",
+    "SHOPMESH_LOG_LEVEL": "WARNING",
+    # The loader is one client: the edge's per-client rate limit would cap the arm.
+    "GATEWAY_RATE_LIMIT_PER_S": "0",
+}
 
 
 def _free_port(taken: set[int]) -> int:

@@ -101,6 +101,8 @@ class RunResult:
     arms: list[ArmResult]
     method: dict[str, str] = field(default_factory=dict)
     """How each figure was obtained, in a sentence each (printed in reports)."""
+    notes: list[str] = field(default_factory=list)
+    """Anything a reader must know about the whole run (e.g. no private netns)."""
     schema: str = SCHEMA
 
     def to_json(self) -> str:
@@ -126,6 +128,7 @@ class RunResult:
             environment=document["environment"],
             arms=arms,
             method=document.get("method", {}),
+            notes=document.get("notes", []),
         )
 
     @classmethod

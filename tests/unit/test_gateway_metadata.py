@@ -13,6 +13,7 @@ def test_only_allow_listed_headers_become_metadata() -> None:
     headers = [
         (b"Authorization", b"Bearer t"),
         (b"x-request-id", b"r1"),
+        (b"x-operation-id", b"op1"),
         (b"traceparent", b"00-abc-def-01"),
         (b"grpc-metadata-tenant", b"acme"),
         (b"grpc-metadata-grpc-timeout", b"1S"),
@@ -23,6 +24,7 @@ def test_only_allow_listed_headers_become_metadata() -> None:
     assert request_metadata(headers, "10.0.0.7") == (
         ("authorization", "Bearer t"),
         ("x-request-id", "r1"),
+        ("x-operation-id", "op1"),
         ("traceparent", "00-abc-def-01"),
         ("tenant", "acme"),
         ("x-forwarded-for", "10.0.0.7"),
