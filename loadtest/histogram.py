@@ -67,7 +67,9 @@ class Latency:
     def summary(self) -> Summary:
         if not self.count:
             return Summary(0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
-        p50, p90, p99, p999 = (self.percentile_ms(p) for p in PERCENTILES)
+        # One pass over the buckets for all four (hdrh scans them once per percentile).
+        values = self.histogram.get_percentile_to_value_dict(list(PERCENTILES))
+        p50, p90, p99, p999 = (float(values[p]) / 1000 for p in PERCENTILES)
         return Summary(
             count=self.count,
             p50=p50,

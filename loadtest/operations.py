@@ -62,11 +62,13 @@ class Shop:
         self._fresh = fresh
 
     def operation(self, scenario: str, arm: Arm, items: int, tag: str) -> Operation:
-        kinds: dict[str, Callable[[int, dict[str, str]], Awaitable[Outcome]]] = {
-            "lookup": self._lookup(arm),
-            "checkout": self._checkout(arm, items, tag),
-            "quote-stream": self._quote(arm, items),
+        builders: dict[str, Callable[[], Callable[[int, dict[str, str]], Awaitable[Outcome]]]] = {
+            "lookup": lambda: self._lookup(arm),
+            "checkout": lambda: self._checkout(arm, items, tag),
+            "quote-stream": lambda: self._quote(arm, items),
         }
+        needed = ("lookup", "quote-stream", "checkout") if scenario == "mix" else (scenario,)
+        kinds = {kind: builders[kind]() for kind in needed}
 
         async def run(number: int) -> Outcome:
             ids = {OPERATION_ID: f"{tag}-{number}"} if number < TAG_LIMIT else {}

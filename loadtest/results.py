@@ -31,6 +31,7 @@ class Chattiness:
     messages: float | None = None
     """Internal messages, both directions, from the per-hop counters."""
     calls_by_service: dict[str, float] = field(default_factory=dict)
+    """Calls each process served per operation, the loader's included; empty: not measured."""
     new_connections: float | None = None
     """TCP connections opened (kernel: Tcp ActiveOpens in the run's network namespace)."""
     wire_bytes: float | None = None
@@ -46,6 +47,7 @@ class Cpu:
     server_s: float | None = None
     """All mesh processes together."""
     by_process: dict[str, float] = field(default_factory=dict)
+    """Per process; empty: not measured."""
     loader_s: float | None = None
     server_cores: float | None = None
     """Average server cores busy during the measured window."""
@@ -80,6 +82,7 @@ class ArmResult:
     chattiness: Chattiness = field(default_factory=Chattiness)
     cpu: Cpu = field(default_factory=Cpu)
     throughput_per_server_core: float | None = None
+    """Operations per server CPU second: throughput / ``cpu.server_cores``."""
     notes: list[str] = field(default_factory=list)
 
     def latency(self, name: str = "corrected") -> Latency | None:

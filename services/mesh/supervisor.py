@@ -306,7 +306,9 @@ class LocalMesh:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             env=env,
-            process_group=0,
+            # Its own session, so its own process group: a terminal's Ctrl-C reaches only the
+            # runner. (start_new_session rather than process_group: uvloop knows only the former.)
+            start_new_session=True,
             limit=MAX_LINE_BYTES,
         )
         child = _Child(name, process, asyncio.create_task(process.wait()))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from loadtest.report import render_chart, write_chart
 from loadtest.results import Chattiness, RunResult
-from tests.unit.test_loadtest_report_fakes import arm, run
+from tests.unit.loadtest_report_fakes import arm, run
 
 SVG = "{http://www.w3.org/2000/svg}"
 HOSTILE_LABEL = '<script>alert("x")</script> & co'

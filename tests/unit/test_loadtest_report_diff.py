@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from loadtest.report import render_diff
 from loadtest.results import Chattiness
-from tests.unit.test_loadtest_report_fakes import arm, run
+from tests.unit.loadtest_report_fakes import arm, run
 
 
 def _row(diff: str, name: str, figure: str) -> list[str]:

@@ -8,7 +8,7 @@ import pytest
 
 from loadtest.report import GoalRow, goal_rows
 from loadtest.results import ArmResult, Chattiness, RunResult
-from tests.unit.test_loadtest_report_fakes import arm, latency, run
+from tests.unit.loadtest_report_fakes import arm, latency, run
 
 
 def _build_passing_arms() -> dict[str, ArmResult]:

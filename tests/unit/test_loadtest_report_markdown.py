@@ -7,7 +7,7 @@ from pathlib import Path
 
 from loadtest.report import render_markdown, write_markdown
 from loadtest.results import Chattiness, Cpu, RunResult
-from tests.unit.test_loadtest_report_fakes import arm, latency, run
+from tests.unit.loadtest_report_fakes import arm, latency, run
 
 METHOD = {
     "latency": "From each request's intended send time, in an HdrHistogram of microseconds.",

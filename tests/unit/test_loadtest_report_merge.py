@@ -10,7 +10,7 @@ import pytest
 
 from loadtest.report import merge_runs
 from loadtest.results import Chattiness, Cpu, RunResult
-from tests.unit.test_loadtest_report_fakes import arm, latency, run
+from tests.unit.loadtest_report_fakes import arm, latency, run
 
 PERCENTILES = (0.0, 10.0, 50.0, 90.0, 99.0, 99.9, 99.99, 100.0)
 

@@ -10,7 +10,7 @@ from rich.console import Console
 
 from loadtest.report import render_goals, render_terminal
 from loadtest.results import Chattiness, RunResult
-from tests.unit.test_loadtest_report_fakes import arm, run
+from tests.unit.loadtest_report_fakes import arm, run
 
 WIDE = 260
 """Wide enough that no cell wraps, so assertions can find whole values."""
