@@ -85,6 +85,11 @@ class ArmResult:
     """Operations per server CPU second: throughput / ``cpu.server_cores``."""
     notes: list[str] = field(default_factory=list)
 
+    @property
+    def key(self) -> str:
+        """Identifies the arm within a run: one arm name serves several scenarios."""
+        return f"{self.scenario}/{self.name}"
+
     def latency(self, name: str = "corrected") -> Latency | None:
         encoded = self.histograms.get(name)
         return Latency.decode(encoded) if encoded else None

@@ -11,20 +11,21 @@ SAME_WITHIN = 0.01
 
 
 def render_diff(a: RunResult, b: RunResult) -> str:
-    """Markdown (readable as plain text) comparing the arms both runs have, by name."""
+    """Markdown (readable as plain text) comparing the arms both runs have, by scenario and
+    name."""
     parts = [
         "# Comparison of two load-test runs",
         f"A: started {inline(a.started_at)}; B: started {inline(b.started_at)}. "
         "Ratio is B/A; better or worse is B against A.",
     ]
-    arms_b = {arm.name: arm for arm in b.arms}
-    names_a = {arm.name for arm in a.arms}
+    arms_b = {arm.key: arm for arm in b.arms}
+    keys_a = {arm.key for arm in a.arms}
     for arm_a in a.arms:
-        arm_b = arms_b.get(arm_a.name)
+        arm_b = arms_b.get(arm_a.key)
         if arm_b is not None:
             parts.append(_arm_diff(arm_a, arm_b))
-    only_a = [arm.name for arm in a.arms if arm.name not in arms_b]
-    only_b = [arm.name for arm in b.arms if arm.name not in names_a]
+    only_a = [arm.key for arm in a.arms if arm.key not in arms_b]
+    only_b = [arm.key for arm in b.arms if arm.key not in keys_a]
     if only_a:
         parts.append("Arms only in A: " + ", ".join(inline(name) for name in only_a) + ".")
     if only_b:
@@ -33,7 +34,7 @@ def render_diff(a: RunResult, b: RunResult) -> str:
 
 
 def _arm_diff(a: ArmResult, b: ArmResult) -> str:
-    heading = f"## {inline(figures.arm_title(a))} ({inline(a.name)})"
+    heading = f"## {inline(figures.arm_title(a))} ({inline(a.key)})"
     if figures.scenario_text(a) != figures.scenario_text(b) or a.model != b.model:
         heading += (
             f"\n\nNot like for like: A is {inline(figures.scenario_text(a))} ({a.model} loop), "

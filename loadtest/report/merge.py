@@ -190,11 +190,12 @@ def _agreed_sentences(methods: Sequence[Mapping[str, str]]) -> dict[str, str]:
 
 
 def _arm_names(run: RunResult) -> list[str]:
-    names = [arm.name for arm in run.arms]
+    """The arms' keys (scenario/name): what identifies an arm across runs."""
+    names = [arm.key for arm in run.arms]
     if len(set(names)) != len(names):
         raise ValueError(f"run {run.started_at} has an arm name twice: {names}")
     return names
 
 
 def _arm(run: RunResult, name: str) -> ArmResult:
-    return next(arm for arm in run.arms if arm.name == name)
+    return next(arm for arm in run.arms if arm.key == name)

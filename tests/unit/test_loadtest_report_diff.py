@@ -9,7 +9,7 @@ from tests.unit.loadtest_report_fakes import arm, run
 
 def _row(diff: str, name: str, figure: str) -> list[str]:
     """The cells of one figure's row in one arm's table."""
-    section = diff.split(f"({name})", 1)[1].split("\n## ", 1)[0]
+    section = diff.split(f"(checkout/{name})", 1)[1].split("\n## ", 1)[0]
     line = next(line for line in section.splitlines() if line.startswith(f"| {figure} |"))
     return [cell.strip() for cell in line.strip("|").split("|")][1:]
 
@@ -61,14 +61,15 @@ def test_errors_from_none_have_no_ratio_but_are_worse() -> None:
 
 
 def test_arms_in_one_run_only_are_listed_not_compared() -> None:
-    """Arms are matched by name; the others are listed under the run that has them."""
+    """Arms are matched by scenario and name; the others are listed under the run that has
+    them (the same arm name in another scenario is another arm)."""
     a = run(arm("grpc-stream"), arm("rest-item"), arm("rest-batch"))
-    b = run(arm("grpc-stream"), arm("gateway"))
+    b = run(arm("grpc-stream"), arm("gateway"), arm("rest-item", scenario="lookup"))
     diff = render_diff(a, b)
-    assert "(grpc-stream)" in diff
-    assert "(rest-item)" not in diff
-    assert "Arms only in A: rest-item, rest-batch." in diff
-    assert "Arms only in B: gateway." in diff
+    assert "(checkout/grpc-stream)" in diff
+    assert "(checkout/rest-item)" not in diff
+    assert "Arms only in A: checkout/rest-item, checkout/rest-batch." in diff
+    assert "Arms only in B: checkout/gateway, lookup/rest-item." in diff
 
 
 def test_same_name_in_different_conditions_is_flagged() -> None:
