@@ -60,6 +60,18 @@ TRANSPORT ?= $(or $(MESH_TRANSPORT),grpc)
 run: $(GEN_STAMP) ## Create the environment and run the local mesh until Ctrl-C (TRANSPORT=grpc|rest|both)
 	$(BIN)/python -m services.mesh run --transport $(TRANSPORT)
 
+.PHONY: demo
+demo: $(GEN_STAMP) ## Start both meshes and the gateway, run a short comparison, print the table and chart path
+	$(BIN)/python -m loadtest demo
+
+.PHONY: compare
+compare: $(GEN_STAMP) ## The standard comparison, gRPC vs REST (about 4 minutes): build/loadtest/compare.{json,md,html}
+	$(BIN)/python -m loadtest compare
+
+.PHONY: selfcheck
+selfcheck: $(GEN_STAMP) ## Our loader against h2load and wrk on one endpoint (needs nghttp2-client and wrk)
+	$(BIN)/python -m loadtest selfcheck
+
 .PHONY: bench-runtime
 bench-runtime: $(GEN_STAMP) ## Benchmark: full runtime vs a bare grpc.aio server (GetProduct)
 	$(BIN)/python -m tools.bench_runtime
