@@ -4,6 +4,7 @@ shape can be told apart.
 | arm | protocol | shape |
 |---|---|---|
 | grpc-stream | gRPC (HTTP/2, protobuf) | a batch call + bidi streams: 4 calls per checkout |
+| grpc-batch | gRPC | batch unary calls (one message each way): 4 |
 | grpc-unary | gRPC | one unary call per item: 3N+1 |
 | rest-item | REST (HTTP/1.1, JSON), keep-alive pool | one request per item: 3N+1 |
 | rest-item-newconn | REST, a new TCP connection per request | one request per item: 3N+1 |
@@ -26,27 +27,32 @@ class Arm:
     """"grpc", "rest" or "gateway" (HTTP at the edge)."""
     orders: str
     """The orders process whose fan-out this arm measures."""
-    per_item: bool
-    """The loader itself sends one request per item where the scenario allows (quotes)."""
+    shape: str
+    """"stream", "batch" or "per-item": how the loader itself sends quotes, too."""
     new_connection: bool = False
+
+    @property
+    def per_item(self) -> bool:
+        return self.shape == "per-item"
 
 
 ARMS: dict[str, Arm] = {
     arm.name: arm
     for arm in (
-        Arm("grpc-stream", "gRPC, bidi streams", "grpc", "orders", per_item=False),
-        Arm("grpc-unary", "gRPC, unary per item", "grpc", "orders-unary", per_item=True),
-        Arm("rest-item", "REST per item, keep-alive", "rest", "orders", per_item=True),
+        Arm("grpc-stream", "gRPC, bidi streams", "grpc", "orders", shape="stream"),
+        Arm("grpc-batch", "gRPC, batch calls", "grpc", "orders-batch", shape="batch"),
+        Arm("grpc-unary", "gRPC, unary per item", "grpc", "orders-unary", shape="per-item"),
+        Arm("rest-item", "REST per item, keep-alive", "rest", "orders", shape="per-item"),
         Arm(
             "rest-item-newconn",
             "REST per item, new connection each",
             "rest",
             "orders-newconn",
-            per_item=True,
+            shape="per-item",
             new_connection=True,
         ),
-        Arm("rest-batch", "REST batch endpoints", "rest", "orders-batch", per_item=False),
-        Arm("gateway", "REST via gateway → gRPC", "gateway", "orders", per_item=False),
+        Arm("rest-batch", "REST batch endpoints", "rest", "orders-batch", shape="batch"),
+        Arm("gateway", "REST via gateway → gRPC", "gateway", "orders", shape="batch"),
     )
 }
 

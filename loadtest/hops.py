@@ -63,7 +63,7 @@ def loader_traffic(scenario: str, arm: Arm, items: int, number: int) -> Tally:
     if kind == "quote-stream":
         if arm.per_item:
             return Tally(items, 2 * items)
-        if arm.protocol == "grpc":  # one stream: N messages each way
+        if arm.protocol == "grpc" and arm.shape == "stream":  # N messages each way
             return Tally(1, 2 * items)
     return Tally(1, 2)
 

@@ -87,8 +87,9 @@ async def local_meshes(
     manifest = load_manifest_with_variants(load_manifest(), free_ports=free_ports)
     env = {**base_env, **QUIET_ENV}
     variants = {transport: [] for transport in ("grpc", "rest")}  # type: dict[str, list[str]]
-    for name, (transport, _) in ORDERS_VARIANTS.items():
-        variants[transport].append(name)
+    for name, (transports, _) in ORDERS_VARIANTS.items():
+        for transport in transports:
+            variants[transport].append(name)
     meshes = [
         LocalMesh(
             manifest,

@@ -187,6 +187,23 @@ class Shop:
 
                 return grpc_quote_each
 
+            if arm.shape == "batch":
+
+                async def grpc_quote_batch(number: int, ids: dict[str, str]) -> Outcome:
+                    request = pricing_pb2.QuoteRequest(
+                        items=[
+                            pricing_pb2.QuoteItem(sku=s, quantity=1)
+                            for s in skus_for(number, items)
+                        ],
+                        region=REGION,
+                    )
+                    reply = await stub.Quote(
+                        request, timeout=REQUEST_TIMEOUT_S, metadata=tuple(ids.items())
+                    )
+                    return OK if len(reply.lines) == items else _bad()
+
+                return grpc_quote_batch
+
             async def grpc_quote_stream(number: int, ids: dict[str, str]) -> Outcome:
                 return await _quote_stream(stub, skus_for(number, items), ids)
 

@@ -11,13 +11,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ORDERS_VARIANTS = {
-    "orders-unary": ("grpc", {"SHOPMESH_GRPC_FANOUT": "per-item"}),
-    "orders-batch": ("rest", {"SHOPMESH_REST_FANOUT": "batch"}),
-    "orders-newconn": ("rest", {"SHOPMESH_REST_NEW_CONNECTION": "1"}),
+ORDERS_VARIANTS: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
+    "orders-unary": (("grpc",), {"SHOPMESH_GRPC_FANOUT": "per-item"}),
+    "orders-batch": (
+        ("grpc", "rest"),
+        {"SHOPMESH_GRPC_FANOUT": "batch", "SHOPMESH_REST_FANOUT": "batch"},
+    ),
+    "orders-newconn": (("rest",), {"SHOPMESH_REST_NEW_CONNECTION": "1"}),
 }
-"""Extra orders processes the arms need besides each mesh's own orders: (transport,
-their environment)."""
+"""Extra orders processes the arms need besides each mesh's own orders: (the meshes that
+run it, its environment). A process reads only its own transport's fan-out setting."""
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from services.runtime.error_mapping import status_from_error
 
 SERVICE_NAME: str = inventory_pb2.DESCRIPTOR.services_by_name["InventoryService"].full_name
 MAX_RESTOCK_DELIVERIES = 10_000
+MAX_BATCH_RESERVATIONS = 1000
 
 _STATES = {
     ReservationState.HELD: inventory_pb2.RESERVATION_STATE_HELD,
@@ -64,18 +65,33 @@ class InventoryServicer(inventory_pb2_grpc.InventoryServiceServicer):
         self, request_iterator: AsyncIterator[inventory_pb2.ReserveStreamRequest], context: Any
     ) -> AsyncIterator[inventory_pb2.ReserveStreamResponse]:
         async for request in request_iterator:
-            key = request.reservation_key
-            try:
-                reservation = self._inventory.reserve(key, request.sku, request.quantity)
-            except DomainError as error:
-                # One item that cannot be reserved fails that item only.
-                yield inventory_pb2.ReserveStreamResponse(
-                    reservation_key=key, error=status_from_error(error)
-                )
-                continue
-            yield inventory_pb2.ReserveStreamResponse(
-                reservation_key=key, reservation=reservation_to_pb(reservation)
+            yield self._reserve_item(request)
+
+    async def BatchReserve(  # noqa: N802
+        self, request: inventory_pb2.BatchReserveRequest, context: Any
+    ) -> inventory_pb2.BatchReserveResponse:
+        if len(request.reservations) > MAX_BATCH_RESERVATIONS:
+            raise InvalidArgument.of(
+                FieldViolation("reservations", f"at most {MAX_BATCH_RESERVATIONS} per call")
             )
+        return inventory_pb2.BatchReserveResponse(
+            results=[self._reserve_item(item) for item in request.reservations]
+        )
+
+    def _reserve_item(
+        self, request: inventory_pb2.ReserveStreamRequest
+    ) -> inventory_pb2.ReserveStreamResponse:
+        key = request.reservation_key
+        try:
+            reservation = self._inventory.reserve(key, request.sku, request.quantity)
+        except DomainError as error:
+            # One item that cannot be reserved fails that item only.
+            return inventory_pb2.ReserveStreamResponse(
+                reservation_key=key, error=status_from_error(error)
+            )
+        return inventory_pb2.ReserveStreamResponse(
+            reservation_key=key, reservation=reservation_to_pb(reservation)
+        )
 
     async def Restock(  # noqa: N802
         self, request_iterator: AsyncIterator[inventory_pb2.RestockRequest], context: Any

@@ -58,7 +58,7 @@ def _open(
 
 def build(config: OrdersConfig) -> BuildParts:
     def parts(channels: Channels) -> ServiceParts:
-        ports = grpc_ports(channels.as_mapping(), per_item=config.grpc_fanout == "per-item")
+        ports = grpc_ports(channels.as_mapping(), fanout=config.grpc_fanout)
         orders, recover, close = _open(config, ports)
         add = orders_pb2_grpc.add_OrdersServiceServicer_to_server
         return ServiceParts(

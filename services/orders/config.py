@@ -14,9 +14,9 @@ MIN_RECOVERY_INTERVAL_S = 0.01
 FANOUTS = ("per-item", "batch")
 """How the REST baseline's saga calls catalog, pricing and inventory: one request per
 line item, concurrently (3N+1 calls for N items), or the batch endpoints (4 calls)."""
-GRPC_FANOUTS = ("stream", "per-item")
-"""How the gRPC saga calls them: a batch call and bidi streams (4 calls), or one unary
-call per item (3N+1)."""
+GRPC_FANOUTS = ("stream", "batch", "per-item")
+"""How the gRPC saga calls them: a batch call and bidi streams (4 calls), 4 unary batch
+calls, or one unary call per item (3N+1)."""
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ def orders_config_from_env(env: Mapping[str, str]) -> OrdersConfig:
     grpc_fanout = env.get(f"{ENV_PREFIX}GRPC_FANOUT", "stream").strip().lower()
     if grpc_fanout not in GRPC_FANOUTS:
         raise ConfigError(
-            f"{ENV_PREFIX}GRPC_FANOUT must be stream or per-item, got {grpc_fanout!r}"
+            f"{ENV_PREFIX}GRPC_FANOUT must be stream, batch or per-item, got {grpc_fanout!r}"
         )
     return OrdersConfig(
         database=data_dir_from_env(env) / "orders.sqlite3",

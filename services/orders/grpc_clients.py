@@ -184,12 +184,65 @@ class GrpcInventoryPerItem(GrpcInventory):
         )
 
 
+class GrpcPricingBatch(GrpcPricing):
+    """Every line in one unary Quote (one message each way, not one per line)."""
+
+    @translate_rpc_errors
+    async def quote(
+        self, items: Sequence[LineItem], region: str, promo_code: str
+    ) -> Sequence[PricedLine]:
+        request = pricing_pb2.QuoteRequest(
+            items=[pricing_pb2.QuoteItem(sku=i.sku, quantity=i.quantity) for i in items],
+            region=region,
+            promo_code=promo_code,
+        )
+        lines = (await self._stub.Quote(request)).lines
+        if len(lines) != len(items):
+            raise _unexpected(f"{len(lines)} quotes for {len(items)} lines")
+        return [PricedLine(q.sku, q.quantity, money_from_pb(q.total, "total")) for q in lines]
+
+
+class GrpcInventoryBatch(GrpcInventory):
+    """Every line in one unary BatchReserve, one result per line."""
+
+    @translate_rpc_errors
+    async def reserve(self, requests: Sequence[ReservationRequest]) -> Sequence[ReservationOutcome]:
+        reply = await self._stub.BatchReserve(
+            inventory_pb2.BatchReserveRequest(
+                reservations=[
+                    inventory_pb2.ReserveStreamRequest(
+                        reservation_key=r.reservation_key, sku=r.sku, quantity=r.quantity
+                    )
+                    for r in requests
+                ]
+            )
+        )
+        outcomes = [
+            ReservationOutcome(
+                result.reservation_key,
+                error_from_status(result.error) if result.WhichOneof("result") == "error" else None,
+            )
+            for result in reply.results
+        ]
+        if [o.reservation_key for o in outcomes] != [r.reservation_key for r in requests]:
+            raise _unexpected("reservation results do not match the requests")
+        return outcomes
+
+
 def grpc_ports(
-    channels: Mapping[str, grpc.aio.Channel], *, per_item: bool
+    channels: Mapping[str, grpc.aio.Channel], *, fanout: str = "stream"
 ) -> tuple[CatalogPort, PricingPort, InventoryPort, PaymentsPort]:
-    """The four ports over gRPC: streams and a batch call (4 calls per order), or one
-    unary call per item (3N+1, the REST per-item shape over HTTP/2)."""
-    if per_item:
+    """The four ports over gRPC: ``stream`` (a batch lookup and two bidi streams: 4 calls
+    per order, N messages each way on the streams), ``batch`` (4 unary calls of one
+    message each way) or ``per-item`` (3N+1 unary calls, the REST per-item shape)."""
+    if fanout == "batch":
+        return (
+            GrpcCatalog(channels["catalog"]),
+            GrpcPricingBatch(channels["pricing"]),
+            GrpcInventoryBatch(channels["inventory"]),
+            GrpcPayments(channels["payments"]),
+        )
+    if fanout == "per-item":
         return (
             GrpcCatalogPerItem(channels["catalog"]),
             GrpcPricingPerItem(channels["pricing"]),

@@ -17,13 +17,14 @@ ITEMS = 3
 # per item, N lookups + N quotes + N reservations + 1 charge; the gateway adds its hop.
 CHECKOUT_CALLS = {
     "grpc-stream": 4,
+    "grpc-batch": 4,
     "grpc-unary": 3 * ITEMS + 1,
     "rest-item": 3 * ITEMS + 1,
     "rest-item-newconn": 3 * ITEMS + 1,
     "rest-batch": 4,
     "gateway": 5,
 }
-POOLED = ("grpc-stream", "grpc-unary", "rest-item", "rest-batch", "gateway")
+POOLED = ("grpc-stream", "grpc-batch", "grpc-unary", "rest-item", "rest-batch", "gateway")
 
 
 @pytest.fixture(scope="module")
@@ -50,12 +51,12 @@ def _arm(run: RunResult, scenario: str, name: str) -> object:
 
 
 def test_every_arm_of_every_scenario_succeeded(run: RunResult) -> None:
-    """Lookups 4 arms, checkouts, quotes and the mix 6 each: every operation answered
+    """Lookups 4 arms, checkouts, quotes and the mix 7 each: every operation answered
     right (a wrong reply counts as a failure)."""
     assert [(a.scenario, a.name) for a in run.arms if a.scenario == "lookup"] == [
         ("lookup", name) for name in ("grpc-unary", "rest-item", "rest-item-newconn", "gateway")
     ]
-    assert len(run.arms) == 4 + 6 * 3
+    assert len(run.arms) == 4 + 7 * 3
     for arm in run.arms:
         assert arm.operations == arm.ok >= 8, (arm.scenario, arm.name, arm.errors)
         assert arm.summaries["corrected"]["count"] == arm.operations

@@ -43,6 +43,7 @@ SKUS = sorted({sku for _, items, _, _ in ORDERS for sku, _ in items} | {"SKU-000
 # The mesh variants whose answers must agree: (transport, orders' fan-out).
 VARIANTS = {
     "grpc-stream": ("grpc", "stream"),
+    "grpc-batch": ("grpc", "batch"),
     "grpc-unary": ("grpc", "per-item"),
     "rest-item": ("rest", "per-item"),
     "rest-batch": ("rest", "batch"),
@@ -109,8 +110,8 @@ async def test_one_scenario_through_both_transports_leaves_the_same_business_sta
 ) -> None:
     """Orders that confirm, fail at each saga step (lookup, quote, reserve, charge), retry,
     reuse a key, get cancelled or are malformed end in the same orders, stock, charges
-    and event sequences on the gRPC mesh (streams or unary calls per item) and on the REST
-    baseline (per item or batched)."""
+    and event sequences on the gRPC mesh (streams, batch calls or unary calls per item) and
+    on the REST baseline (per item or batched)."""
     results = {}
     for variant in VARIANTS:
         async with _shop(tmp_path, variant) as shop:

@@ -146,7 +146,7 @@ def test_routes_order_is_deterministic() -> None:
     """Building the table twice lists the same routes in the same order."""
     again = RouteTable.from_descriptor_set()
     assert [str(r) for r in again.routes] == [str(r) for r in TABLE.routes]
-    assert len(TABLE.routes) == 18
+    assert len(TABLE.routes) == 19
 
 
 def test_option_is_read_even_when_options_were_parsed_before_the_extension_existed() -> None:
