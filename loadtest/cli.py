@@ -33,6 +33,7 @@ STANDARD_RATES = {"lookup": 200.0, "checkout": 20.0, "quote-stream": 100.0, "mix
 """Open-loop rates of ``compare`` on a 2-core machine: well inside what every arm
 sustains, so latency is measured at a load, not at saturation."""
 DEMO_RATES = {"lookup": 100.0, "checkout": 10.0}
+PIPED_WIDTH = 220
 
 
 def _names(text: str) -> tuple[str, ...]:
@@ -119,7 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str], env: Mapping[str, str], out: TextIO) -> int:
     args = build_parser().parse_args(argv)
-    console = Console(file=out, no_color="NO_COLOR" in env)
+    # Piped output has no width to follow: wide enough that the arm table stays a table.
+    width = None if out.isatty() else PIPED_WIDTH
+    console = Console(file=out, no_color="NO_COLOR" in env, width=width)
     if args.command == "diff":
         from loadtest.report import render_diff
 
