@@ -63,24 +63,34 @@ def h2load_command(
     ]
 
 
-def parse_h2load(summary: str, log_lines: list[str], duration_s: float) -> LoaderFigures:
-    """h2load's stdout and its per-request log."""
+def h2load_counts(summary: str) -> tuple[int, int, int]:
+    """(succeeded, failed + errored + timed out, non-2xx) from h2load's summary."""
     requests, status = _H2LOAD_REQUESTS.search(summary), _H2LOAD_STATUS.search(summary)
     if requests is None or status is None:
         raise ValueError(f"unrecognised h2load output:\n{summary}")
     succeeded, failed, errored, timed_out = (int(n) for n in requests.groups())
-    non_2xx = sum(int(n) for n in status.groups()[1:])
-    latencies_ms = [
+    return succeeded, failed + errored + timed_out, sum(int(n) for n in status.groups()[1:])
+
+
+def h2load_latencies_ms(log_lines: list[str]) -> list[float]:
+    """The 2xx requests' durations from h2load's ``--log-file`` (start µs, status, µs)."""
+    return [
         int(fields[2]) / 1000
         for fields in (line.split("\t") for line in log_lines if line.strip())
         if fields[1].startswith("2")
     ]
+
+
+def parse_h2load(summary: str, log_lines: list[str], duration_s: float) -> LoaderFigures:
+    """h2load's stdout and its per-request log."""
+    succeeded, failed, non_2xx = h2load_counts(summary)
+    latencies_ms = h2load_latencies_ms(log_lines)
     return LoaderFigures(
         loader="h2load",
         p50_ms=statistics.median(latencies_ms) if latencies_ms else float("nan"),
         throughput_per_s=len(latencies_ms) / duration_s,
         ok=succeeded - non_2xx,
-        failed=failed + errored + timed_out + non_2xx,
+        failed=failed + non_2xx,
     )
 
 

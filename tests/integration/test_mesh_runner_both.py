@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 import signal
-import socket
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -120,22 +119,6 @@ def test_sigint_stops_both_meshes_dependents_first_and_exits_zero(
     assert "stopped 4 service(s)" in output
     assert ": 4 cleanly" in output
     assert wait_until_gone(pids, 0) == {}
-
-
-def test_both_exits_2_starting_nothing_when_a_rest_port_is_taken(tmp_path: Path) -> None:
-    """A taken REST port stops ``--transport both`` before either mesh starts: exit 2,
-    the port named, not even the gRPC services started."""
-    manifest = write_manifest(tmp_path, gateway=False)
-    port = load_manifest(manifest).service("pricing").rest_port
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", port))
-        taken.listen()
-        result = run_once("run", "--manifest", str(manifest), "--transport", "both")
-    output = result.stdout + result.stderr
-    assert result.returncode == 2, output
-    assert f"port {port} (pricing REST)" in output
-    assert "started" not in output
-    assert "Traceback" not in output
 
 
 def test_both_stops_the_rest_mesh_too_when_the_grpc_mesh_fails_to_start(

@@ -175,19 +175,21 @@ def test_rest_run_from_the_environment_stops_dependents_first_on_sigterm(
     assert wait_until_gone(pids, 0) == {}
 
 
-def test_rest_run_exits_2_naming_a_taken_rest_port(tmp_path: Path) -> None:
-    """A listener on a REST port makes ``run --transport rest`` exit 2 naming it, starting
-    nothing; the hint checks the REST mesh."""
+@pytest.mark.parametrize("transport", ["rest", "both"])
+def test_a_taken_rest_port_exits_2_starting_nothing(tmp_path: Path, transport: str) -> None:
+    """A listener on a REST port makes ``run --transport rest`` (or ``both``) exit 2 naming
+    it before either mesh starts anything; over REST alone the hint checks the REST mesh."""
     manifest = write_manifest(tmp_path, gateway=False)
     port = load_manifest(manifest).service("catalog").rest_port
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", port))
         taken.listen()
-        result = run_once("run", "--manifest", str(manifest), "--transport", "rest")
+        result = run_once("run", "--manifest", str(manifest), "--transport", transport)
     output = result.stdout + result.stderr
     assert result.returncode == 2, output
     assert f"port {port} (catalog REST) on 127.0.0.1 is already in use" in output
-    assert "status --transport rest" in output
+    if transport == "rest":
+        assert "status --transport rest" in output
     assert "started" not in output
     assert "Traceback" not in output
 

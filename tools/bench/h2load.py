@@ -8,7 +8,6 @@ through a Python channel (``verify_payload``) to prove the server answers it wit
 
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 import time
@@ -19,12 +18,13 @@ from pathlib import Path
 import grpc
 from shopmesh.catalog.v1 import catalog_pb2
 
+from loadtest.independent import grpc_frame as grpc_frame  # re-exported for the bench paths
+from loadtest.independent import h2load_counts, h2load_latencies_ms
 from tools.bench.loader import BENCH_SKU, CALL_DEADLINE_S, LoadResult, process_cpu_s
 from tools.bench.procs import LOADER_SLACK_S, ServerProcess
 from tools.bench.stats import percentile
 
 METHOD = "/shopmesh.catalog.v1.CatalogService/GetProduct"
-_UNCOMPRESSED = b"\x00"
 CPU_EDGE_S = 0.1
 """CPU is sampled this far inside h2load's window, so h2load is surely still running."""
 
@@ -38,11 +38,6 @@ class H2loadResult:
     non_2xx: int
     p50_ms: float
     p99_ms: float
-
-
-def grpc_frame(message: bytes) -> bytes:
-    """A gRPC length-prefixed message: flag byte 0 (uncompressed), 4-byte big-endian size."""
-    return _UNCOMPRESSED + len(message).to_bytes(4, "big") + message
 
 
 def bench_payload() -> bytes:
@@ -97,25 +92,13 @@ def command(
     ]
 
 
-_REQUESTS = re.compile(r"requests: .*?(\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout")
-_STATUS = re.compile(r"status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx")
-
-
 def parse(summary: str, log_lines: Sequence[str]) -> H2loadResult:
     """h2load's stdout and ``--log-file`` lines (start µs, HTTP status, duration µs)."""
-    requests, status = _REQUESTS.search(summary), _STATUS.search(summary)
-    if requests is None or status is None:
-        raise ValueError(f"unrecognised h2load output:\n{summary}")
-    succeeded, failed, errored, timed_out = (int(n) for n in requests.groups())
-    non_2xx = sum(int(n) for n in status.groups()[1:])
-    latencies_ms = [
-        int(fields[2]) / 1000
-        for fields in (line.split("\t") for line in log_lines if line.strip())
-        if fields[1].startswith("2")
-    ] or [float("nan")]
+    succeeded, failed, non_2xx = h2load_counts(summary)
+    latencies_ms = h2load_latencies_ms(list(log_lines)) or [float("nan")]
     return H2loadResult(
         succeeded=succeeded,
-        failed=failed + errored + timed_out,
+        failed=failed,
         non_2xx=non_2xx,
         p50_ms=percentile(latencies_ms, 50),
         p99_ms=percentile(latencies_ms, 99),
