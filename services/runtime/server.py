@@ -21,6 +21,7 @@ from grpc_reflection.v1alpha import reflection
 from services.runtime.channels import Channels, open_channel
 from services.runtime.config import RuntimeConfig
 from services.runtime.counters import CallCounters
+from services.runtime.drain import DrainingHost
 from services.runtime.health import (
     HEALTH_SERVICE_NAME,
     DependencyMonitor,
@@ -74,10 +75,11 @@ class ServiceParts:
 BuildParts = Callable[[Channels], ServiceParts]
 
 
-class ServiceHost:
+class ServiceHost(DrainingHost):
     """A running service: gRPC server, health, reflection, channels and drain."""
 
     def __init__(self, config: RuntimeConfig, build: BuildParts, tracing: Tracing | None = None):
+        super().__init__()
         self.config = config
         self._build = build
         self._tracing = tracing or Tracing([], [])
@@ -88,9 +90,7 @@ class ServiceHost:
         self._health: HealthState | None = None
         self._http_server: HealthHttpServer | None = None
         self._monitor: DependencyMonitor | None = None
-        self._tasks: list[asyncio.Task[None]] = []
         self._parts: ServiceParts | None = None
-        self._stopping: asyncio.Task[None] | None = None
         self.counters = CallCounters()
         """Calls and messages served, per method and operation (``GET /metrics``)."""
 
@@ -167,25 +167,15 @@ class ServiceHost:
             },
         )
 
-    async def stop(self, grace_s: float | None = None, drain_delay_s: float | None = None) -> None:
-        """The drain sequence; concurrent calls share one sequence (F46)."""
-        if self._stopping is None:
-            self._stopping = asyncio.create_task(self._drain(grace_s, drain_delay_s))
-        await asyncio.shield(self._stopping)
-
-    async def _drain(self, grace_s: float | None, drain_delay_s: float | None) -> None:
-        config = self.config
-        grace = config.grace_s if grace_s is None else grace_s
-        delay = config.drain_delay_s if drain_delay_s is None else drain_delay_s
-        _log.info("draining", extra={"drain_delay_s": delay, "grace_s": grace})
+    async def _stop_looking_ready(self) -> None:
         if self._health is not None:
-            await self._health.drain()  # 1. NOT_SERVING: load balancers stop routing here
-        await asyncio.sleep(delay)  # 2. keep serving while they notice
+            await self._health.drain()  # NOT_SERVING: load balancers stop routing here
+
+    async def _stop_serving(self, grace_s: float) -> None:
         if self._server is not None:
-            await self._server.stop(grace)  # 3. refuse new RPCs, give in-flight ones grace
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+            await self._server.stop(grace_s)  # refuse new RPCs, give in-flight ones grace
+
+    async def _release(self) -> None:
         if self._monitor is not None:
             await self._monitor.stop()
         await self._channels.close()
@@ -194,7 +184,6 @@ class ServiceHost:
         for hook in self._parts.on_stop if self._parts else ():
             await hook()
         self._tracing.shutdown()
-        _log.info("stopped")
 
     async def wait_for_termination(self) -> None:
         if self._server is not None:

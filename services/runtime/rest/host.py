@@ -21,6 +21,7 @@ import uvicorn
 
 from services.runtime.config import RuntimeConfig
 from services.runtime.counters import CallCounters
+from services.runtime.drain import DrainingHost
 from services.runtime.logs import AccessLog
 from services.runtime.rest.app import RestApp
 from services.runtime.rest.client import KEEPALIVE_S, RestClient, open_session
@@ -48,10 +49,11 @@ RestBuild = Callable[[Mapping[str, RestClient]], RestParts]
 """Builds a service's REST parts from one client per dependency."""
 
 
-class RestHost:
+class RestHost(DrainingHost):
     """A running REST service: routes, health, metrics, clients and drain."""
 
     def __init__(self, config: RuntimeConfig, build: RestBuild) -> None:
+        super().__init__()
         self.config = config
         self._build = build
         self.rest_port = 0
@@ -61,8 +63,6 @@ class RestHost:
         self._server: uvicorn.Server | None = None
         self._socket: socket.socket | None = None
         self._parts: RestParts | None = None
-        self._tasks: list[asyncio.Task[None]] = []
-        self._stopping: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         config = self.config
@@ -112,33 +112,23 @@ class RestHost:
             self._tasks.append(asyncio.create_task(job()))
         _log.info("serving", extra={"rest_port": self.rest_port, "transport": "rest"})
 
-    async def stop(self, grace_s: float | None = None, drain_delay_s: float | None = None) -> None:
-        """The drain sequence; concurrent calls share one sequence."""
-        if self._stopping is None:
-            self._stopping = asyncio.create_task(self._drain(grace_s, drain_delay_s))
-        await asyncio.shield(self._stopping)
-
-    async def _drain(self, grace_s: float | None, drain_delay_s: float | None) -> None:
-        config = self.config
-        grace = config.grace_s if grace_s is None else grace_s
-        delay = config.drain_delay_s if drain_delay_s is None else drain_delay_s
-        _log.info("draining", extra={"drain_delay_s": delay, "grace_s": grace})
+    async def _stop_looking_ready(self) -> None:
         if self._app is not None:
-            self._app.draining = True  # 1. /healthz → 503: load balancers stop routing
-        await asyncio.sleep(delay)  # 2. keep serving while they notice
-        if self._server is not None:  # 3. close the listener, give in-flight work grace
-            self._server.config.timeout_graceful_shutdown = max(1, round(grace))
+            self._app.draining = True  # /healthz → 503: load balancers stop routing
+
+    async def _stop_serving(self, grace_s: float) -> None:
+        # Closes the listener and idle keep-alives; in-flight requests get the grace.
+        if self._server is not None:
+            self._server.config.timeout_graceful_shutdown = max(1, round(grace_s))
             await self._server.shutdown()
         if self._socket is not None:
             self._socket.close()
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _release(self) -> None:
         for session in self._sessions:
             await session.close()
         for hook in self._parts.on_stop if self._parts else ():
             await hook()
-        _log.info("stopped")
 
 
 def _listen(host: str, port: int) -> socket.socket:
