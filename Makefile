@@ -80,6 +80,10 @@ bench-runtime: $(GEN_STAMP) ## Benchmark: full runtime vs a bare grpc.aio server
 bench-gateway: $(GEN_STAMP) ## Benchmark: REST gateway vs gRPC direct (GetProduct, ListProducts)
 	$(BIN)/python -m tools.bench_gateway
 
+.PHONY: synth
+synth: $(GEN_STAMP) ## CloudFormation templates of every stack, JSON and YAML: build/cloudformation
+	$(BIN)/python -m cloudformation synth --out build/cloudformation
+
 .PHONY: clean
 clean: ## Remove generated code, build output and local data
 	rm -rf gen build data .mypy_cache .ruff_cache .pytest_cache

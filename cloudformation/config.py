@@ -1,0 +1,163 @@
+"""The one typed configuration of the CloudFormation builders, validated at build time.
+
+Everything that differs between environments or regions (environment name, image tag,
+desired counts, Lattice prefix lists, consumer principals) is a template parameter; this
+object holds only the shape of the mesh, so the same config yields the same templates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from services.manifest import DEFAULT_MANIFEST, Manifest, ServiceSpec, load_manifest
+from services.runtime.channels import KEEPALIVE_TIME_MS
+from services.runtime.config import DEFAULT_DRAIN_DELAY_S, DEFAULT_GRACE_S
+
+Egress = Literal["endpoints", "nat"]
+Architecture = Literal["X86_64", "ARM64"]
+
+FARGATE_MAX_STOP_TIMEOUT_S = 120
+"""Fargate ignores (and CloudFormation rejects) a container StopTimeout above this."""
+LATTICE_IDLE_TIMEOUT_RANGE_S = (60, 600)
+"""AWS::VpcLattice::Service IdleTimeoutSeconds bounds (resource schema)."""
+LATTICE_NAME_MAX = 40
+"""AWS::VpcLattice::Service Name is 3-40 characters."""
+ENVIRONMENT_NAME_MAX = 16
+"""Longest EnvironmentName parameter the templates accept; it prefixes every name."""
+FARGATE_SIZES: dict[int, tuple[int, ...]] = {
+    256: (512, 1024, 2048),
+    512: (1024, 2048, 3072, 4096),
+    1024: tuple(range(2048, 8193, 1024)),
+    2048: tuple(range(4096, 16385, 1024)),
+    4096: tuple(range(8192, 30721, 1024)),
+}
+"""Valid Fargate (cpu units → memory MiB) combinations up to 4 vCPU."""
+
+DEFAULT_STOP_TIMEOUT_S = int(DEFAULT_DRAIN_DELAY_S + DEFAULT_GRACE_S) + 5
+"""Drain delay + grace, plus 5 s for the interpreter to exit before SIGKILL."""
+DEFAULT_IDLE_TIMEOUT_S = 300
+"""Service Connect and Lattice idle timeout: five keepalive intervals, so an idle but
+open stream is pinged long before a proxy would cut it."""
+DEFAULT_PER_REQUEST_TIMEOUT_S = 15
+"""Service Connect per-request timeout of unary-only services: above the runtime's
+10 s default deadline, so the caller's deadline, not the proxy, ends a slow call."""
+
+
+class CfnConfigError(ValueError):
+    """The manifest or the builder configuration cannot yield valid templates."""
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    """Shape of the deployed mesh; validated by ``validate`` before any template is built."""
+
+    manifest: Manifest = field(default_factory=lambda: load_manifest(DEFAULT_MANIFEST))
+    availability_zones: int = 2
+    vpc_cidr: str = "10.0.0.0/16"
+    egress: Egress = "endpoints"
+    """How private tasks reach AWS APIs: VPC endpoints (default, no internet route) or
+    NAT gateways (one, or one per AZ with ``nat_per_az``)."""
+    nat_per_az: bool = False
+    drain_delay_s: float = DEFAULT_DRAIN_DELAY_S
+    grace_s: float = DEFAULT_GRACE_S
+    stop_timeout_s: int = DEFAULT_STOP_TIMEOUT_S
+    keepalive_s: float = KEEPALIVE_TIME_MS / 1000
+    idle_timeout_s: int = DEFAULT_IDLE_TIMEOUT_S
+    per_request_timeout_s: int = DEFAULT_PER_REQUEST_TIMEOUT_S
+    cpu: int = 256
+    memory_mib: int = 512
+    architecture: Architecture = "X86_64"
+    container_user: str = "10001:10001"
+    health_path: str = "/healthz"
+    log_retention_days: int = 30
+    images_kept: int = 30
+    untagged_image_days: int = 7
+    scaling_cpu_target: float = 60.0
+    lattice_allow_reflection: bool = False
+    """Also admit gRPC server reflection through Lattice (handy for grpcurl, but it
+    discloses the API to every allowed principal)."""
+
+    def service(self, name: str) -> ServiceSpec:
+        """The manifest entry ``name``; CfnConfigError when there is none."""
+        try:
+            return self.manifest.service(name)
+        except KeyError:
+            raise CfnConfigError(f"no service {name!r} in the manifest") from None
+
+
+def validate(config: StackConfig) -> StackConfig:
+    """Returns ``config`` unchanged, or raises CfnConfigError naming the first bad value."""
+    _check_network(config)
+    _check_timeouts(config)
+    _check_task_size(config)
+    _check_manifest(config.manifest)
+    return config
+
+
+def _check_network(config: StackConfig) -> None:
+    if config.availability_zones not in (2, 3):
+        raise CfnConfigError(f"availability_zones must be 2 or 3, got {config.availability_zones}")
+    if config.egress not in ("endpoints", "nat"):
+        raise CfnConfigError(f"egress must be 'endpoints' or 'nat', got {config.egress!r}")
+    prefix = config.vpc_cidr.partition("/")[2]
+    if not prefix.isdigit() or not 16 <= int(prefix) <= 20:
+        # Six /prefix+4 subnets must fit: public and private in up to three AZs.
+        raise CfnConfigError(f"vpc_cidr must be a /16../20 block, got {config.vpc_cidr!r}")
+
+
+def _check_timeouts(config: StackConfig) -> None:
+    needed = config.drain_delay_s + config.grace_s
+    if config.stop_timeout_s < needed:
+        raise CfnConfigError(
+            f"stop_timeout_s={config.stop_timeout_s} is below drain delay + grace = {needed:g} s:"
+            " ECS would SIGKILL tasks while they still drain"
+        )
+    if config.stop_timeout_s > FARGATE_MAX_STOP_TIMEOUT_S:
+        raise CfnConfigError(
+            f"stop_timeout_s={config.stop_timeout_s} exceeds Fargate's"
+            f" {FARGATE_MAX_STOP_TIMEOUT_S} s maximum"
+        )
+    low, high = LATTICE_IDLE_TIMEOUT_RANGE_S
+    if not config.keepalive_s < config.idle_timeout_s <= high or config.idle_timeout_s < low:
+        raise CfnConfigError(
+            f"idle_timeout_s={config.idle_timeout_s} must exceed the {config.keepalive_s:g} s"
+            f" keepalive interval and lie in {low}..{high} (VPC Lattice's range)"
+        )
+    if config.per_request_timeout_s <= 0:
+        raise CfnConfigError("per_request_timeout_s must be positive for unary services")
+
+
+def _check_task_size(config: StackConfig) -> None:
+    if config.memory_mib not in FARGATE_SIZES.get(config.cpu, ()):
+        raise CfnConfigError(
+            f"cpu={config.cpu} with memory_mib={config.memory_mib} is not a Fargate task size"
+        )
+    if not config.health_path.startswith("/"):
+        raise CfnConfigError(f"health_path must start with '/', got {config.health_path!r}")
+
+
+def _check_manifest(manifest: Manifest) -> None:
+    """Re-checks what a hand-built Manifest (not parsed from TOML) could get wrong."""
+    started: set[str] = set()
+    ports: dict[int, str] = {}
+    for spec in manifest.services:
+        room = LATTICE_NAME_MAX - ENVIRONMENT_NAME_MAX - 1
+        if len(spec.name) > room:
+            raise CfnConfigError(
+                f"service name {spec.name!r} is longer than {room} characters: with a"
+                f" {ENVIRONMENT_NAME_MAX}-character environment prefix it would exceed the"
+                f" {LATTICE_NAME_MAX}-character VPC Lattice service name limit"
+            )
+        for dep in spec.depends_on:
+            if dep not in started:
+                # Stacks deploy in manifest order, so a dependency must come first; this
+                # also rejects unknown names and cycles.
+                known = any(other.name == dep for other in manifest.services)
+                problem = "comes after it in the manifest" if known else "is not in the manifest"
+                raise CfnConfigError(f"{spec.name} depends on {dep!r}, which {problem}")
+        started.add(spec.name)
+        for port in (spec.grpc_port, spec.health_port):
+            if port in ports:
+                raise CfnConfigError(f"port {port} used by {ports[port]} and {spec.name}")
+            ports[port] = spec.name

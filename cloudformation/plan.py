@@ -1,0 +1,49 @@
+"""The stacks of a mesh, in the order they deploy (reverse it to destroy).
+
+network → registry → mesh → one stack per service, dependencies first (the manifest
+already lists services so). Each later stack imports exports of earlier ones, so
+CloudFormation enforces this order too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from troposphere import Template
+
+from cloudformation.config import StackConfig, validate
+from cloudformation.mesh import build_mesh
+from cloudformation.names import MESH, NETWORK, REGISTRY, service_stack
+from cloudformation.network import build_network
+from cloudformation.registry import build_registry
+from cloudformation.service import build_service
+
+
+@dataclass(frozen=True)
+class Stack:
+    """One stack: its key (``network``, ``svc-orders``) and how to build its template."""
+
+    key: str
+    build: Callable[[], Template]
+    after: tuple[str, ...]
+    """Keys of the stacks whose exports this one imports."""
+
+
+def deploy_order(config: StackConfig) -> tuple[Stack, ...]:
+    """Every stack of the mesh, each after all the stacks it imports from."""
+    validate(config)
+    platform = (
+        Stack(NETWORK, lambda: build_network(config), ()),
+        Stack(REGISTRY, lambda: build_registry(config), ()),
+        Stack(MESH, lambda: build_mesh(config), (NETWORK,)),
+    )
+    services = tuple(
+        Stack(
+            service_stack(spec.name),
+            lambda spec=spec: build_service(config, spec),  # type: ignore[misc]
+            (NETWORK, REGISTRY, MESH, *(service_stack(dep) for dep in spec.depends_on)),
+        )
+        for spec in config.manifest.services
+    )
+    return platform + services

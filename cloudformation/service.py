@@ -1,0 +1,233 @@
+"""One stack per manifest service: its task, its security group, its ECS service on
+Service Connect and VPC Lattice, and target-tracking autoscaling.
+
+Services that call others import their dependencies' Service Connect endpoints, so
+CloudFormation itself refuses to create a caller's stack before its dependencies' (a
+Service Connect client only sees servers that existed when its task started) or to
+delete a dependency while a caller still runs. ``deploy_order`` lists the stacks so.
+"""
+
+from __future__ import annotations
+
+from troposphere import (
+    GetAtt,
+    Join,
+    Output,
+    Parameter,
+    Ref,
+    Template,
+    applicationautoscaling,
+    ec2,
+    ecs,
+)
+
+from cloudformation.config import StackConfig, validate
+from cloudformation.lattice import add_lattice
+from cloudformation.names import (
+    Exports,
+    add_environment,
+    export,
+    imported,
+    imported_list,
+)
+from cloudformation.task import GRPC_PORT_NAME, IMAGE_TAG, add_task
+from services.manifest import ServiceSpec
+
+DESIRED = "DesiredCount"
+MIN = "MinCount"
+MAX = "MaxCount"
+SCALE_IN_COOLDOWN_S = 120
+SCALE_OUT_COOLDOWN_S = 30
+
+
+def build_service(config: StackConfig, spec: ServiceSpec) -> Template:
+    """Everything one manifest service needs on ECS Service Connect and VPC Lattice."""
+    validate(config)
+    if config.service(spec.name) != spec:
+        raise ValueError(f"{spec.name}: the spec differs from the manifest's entry")
+    template = Template(
+        Description=f"{config.manifest.name}: service {spec.name} (ECS, Service Connect, Lattice)"
+    )
+    add_environment(template, config.manifest.name)
+    _parameters(template, spec)
+    task = add_task(template, spec, config)
+    lattice_service, target_group, listener = add_lattice(template, spec, config)
+    group = _security_group(template, spec)
+    service = template.add_resource(
+        ecs.Service(
+            "Service",
+            # Lattice registers targets only through a target group that has a listener.
+            DependsOn=[listener.title],
+            ServiceName=spec.name,
+            Cluster=imported(Exports.CLUSTER_ARN),
+            TaskDefinition=Ref(task),
+            DesiredCount=Ref(DESIRED),
+            CapacityProviderStrategy=[
+                ecs.CapacityProviderStrategyItem(CapacityProvider="FARGATE", Weight=1)
+            ],
+            DeploymentConfiguration=ecs.DeploymentConfiguration(
+                DeploymentCircuitBreaker=ecs.DeploymentCircuitBreaker(Enable=True, Rollback=True),
+                MaximumPercent=200,
+                MinimumHealthyPercent=100,
+            ),
+            NetworkConfiguration=ecs.NetworkConfiguration(
+                AwsvpcConfiguration=ecs.AwsvpcConfiguration(
+                    AssignPublicIp="DISABLED",
+                    Subnets=imported_list(Exports.PRIVATE_SUBNETS),
+                    SecurityGroups=[Ref(group), imported(Exports.TASK_SECURITY_GROUP)],
+                )
+            ),
+            ServiceConnectConfiguration=_service_connect(spec, config),
+            VpcLatticeConfigurations=[
+                ecs.VpcLatticeConfiguration(
+                    PortName=GRPC_PORT_NAME,
+                    RoleArn=imported(Exports.INFRASTRUCTURE_ROLE_ARN),
+                    TargetGroupArn=GetAtt(target_group, "Arn"),
+                )
+            ],
+            EnableECSManagedTags=True,
+            PropagateTags="SERVICE",
+        )
+    )
+    _autoscaling(template, config, service)
+    _outputs(template, spec, lattice_service)
+    return template
+
+
+def service_connect_timeout(spec: ServiceSpec, config: StackConfig) -> ecs.TimeoutConfiguration:
+    """Idle above the keepalive; no per-request limit when any RPC streams."""
+    return ecs.TimeoutConfiguration(
+        IdleTimeoutSeconds=config.idle_timeout_s,
+        PerRequestTimeoutSeconds=0 if spec.streams else config.per_request_timeout_s,
+    )
+
+
+def _service_connect(spec: ServiceSpec, config: StackConfig) -> ecs.ServiceConnectConfiguration:
+    return ecs.ServiceConnectConfiguration(
+        Enabled=True,
+        Namespace=imported(Exports.NAMESPACE_ARN),
+        Services=[
+            ecs.ServiceConnectService(
+                PortName=GRPC_PORT_NAME,
+                DiscoveryName=spec.name,
+                # The runtime's default dependency address is "<name>:<grpc_port>".
+                ClientAliases=[
+                    ecs.ServiceConnectClientAlias(DnsName=spec.name, Port=spec.grpc_port)
+                ],
+                Timeout=service_connect_timeout(spec, config),
+            )
+        ],
+        LogConfiguration=ecs.LogConfiguration(
+            LogDriver="awslogs",
+            Options={
+                "awslogs-group": Ref("LogGroup"),
+                "awslogs-region": Ref("AWS::Region"),
+                "awslogs-stream-prefix": "service-connect",
+            },
+        ),
+    )
+
+
+def _parameters(template: Template, spec: ServiceSpec) -> None:
+    # Stateful services keep SQLite on the task's disk until the DynamoDB slice: one task.
+    desired, high = (1, 1) if spec.stateful else (2, 10)
+    template.add_parameter(
+        Parameter(
+            IMAGE_TAG,
+            Type="String",
+            AllowedPattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$",
+            Description=f"Tag of the {spec.name} image to run (tags are immutable)",
+        )
+    )
+    for name, default, text in (
+        (DESIRED, desired, "Tasks to start with"),
+        (MIN, desired, "Fewest tasks autoscaling keeps"),
+        (MAX, high, "Most tasks autoscaling starts"),
+    ):
+        template.add_parameter(
+            Parameter(name, Type="Number", Default=default, MinValue=1, Description=text)
+        )
+
+
+def _security_group(template: Template, spec: ServiceSpec) -> ec2.SecurityGroup:
+    """Service Connect traffic from mesh tasks on the gRPC port; Lattice (both prefix
+    lists) on the gRPC port and on the health port its health checks probe."""
+    rules = [
+        ec2.SecurityGroupRule(
+            IpProtocol="tcp",
+            FromPort=spec.grpc_port,
+            ToPort=spec.grpc_port,
+            SourceSecurityGroupId=imported(Exports.TASK_SECURITY_GROUP),
+            Description="gRPC from mesh tasks (Service Connect)",
+        )
+    ]
+    for key, family in ((Exports.PREFIX_LIST_IPV4, "IPv4"), (Exports.PREFIX_LIST_IPV6, "IPv6")):
+        for port, what in ((spec.grpc_port, "gRPC"), (spec.health_port, "health checks")):
+            rules.append(
+                ec2.SecurityGroupRule(
+                    IpProtocol="tcp",
+                    FromPort=port,
+                    ToPort=port,
+                    SourcePrefixListId=imported(key),
+                    Description=f"{what} from VPC Lattice ({family})",
+                )
+            )
+    return template.add_resource(
+        ec2.SecurityGroup(
+            "ServiceSecurityGroup",
+            GroupDescription=f"Inbound to {spec.name} tasks",
+            VpcId=imported(Exports.VPC_ID),
+            SecurityGroupIngress=rules,
+        )
+    )
+
+
+def _autoscaling(template: Template, config: StackConfig, service: ecs.Service) -> None:
+    target = template.add_resource(
+        applicationautoscaling.ScalableTarget(
+            "ScalableTarget",
+            ServiceNamespace="ecs",
+            ScalableDimension="ecs:service:DesiredCount",
+            ResourceId=Join(
+                "/", ["service", imported(Exports.CLUSTER_NAME), GetAtt(service, "Name")]
+            ),
+            MinCapacity=Ref(MIN),
+            MaxCapacity=Ref(MAX),
+        )
+    )
+    template.add_resource(
+        applicationautoscaling.ScalingPolicy(
+            "CpuScalingPolicy",
+            PolicyName="cpu-target-tracking",
+            PolicyType="TargetTrackingScaling",
+            ScalingTargetId=Ref(target),
+            TargetTrackingScalingPolicyConfiguration=(
+                applicationautoscaling.TargetTrackingScalingPolicyConfiguration(
+                    PredefinedMetricSpecification=applicationautoscaling.PredefinedMetricSpecification(
+                        PredefinedMetricType="ECSServiceAverageCPUUtilization"
+                    ),
+                    TargetValue=config.scaling_cpu_target,
+                    ScaleInCooldown=SCALE_IN_COOLDOWN_S,
+                    ScaleOutCooldown=SCALE_OUT_COOLDOWN_S,
+                )
+            ),
+        )
+    )
+
+
+def _outputs(template: Template, spec: ServiceSpec, lattice_service: object) -> None:
+    export(
+        template,
+        Exports.connect_endpoint(spec.name),
+        f"{spec.name}:{spec.grpc_port}",
+        f"Service Connect address of {spec.name} inside the namespace",
+    )
+    export(
+        template,
+        Exports.lattice_dns(spec.name),
+        GetAtt(lattice_service, "DnsEntry.DomainName"),
+        f"VPC Lattice DNS name of {spec.name} (grpcurl over TLS on 443, SigV4-signed)",
+    )
+    template.add_output(
+        Output("EcsServiceName", Value=GetAtt("Service", "Name"), Description="ECS service name")
+    )
