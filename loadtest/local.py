@@ -81,9 +81,11 @@ async def local_meshes(
     base_env: Mapping[str, str],
     *,
     on_event: Callable[[str], None] = lambda _: None,
+    on_stopped: Callable[[str], None] = lambda _: None,
     free_ports: bool = True,
 ) -> AsyncIterator[Targets]:
-    """Runs both meshes (and the variants) until the block ends; yields their targets."""
+    """Runs both meshes (and the variants) until the block ends; yields their targets;
+    ``on_stopped`` hears how the stop went ("stopped 15 service(s) in 3.1s: 15 cleanly")."""
     manifest = load_manifest_with_variants(load_manifest(), free_ports=free_ports)
     env = {**base_env, **QUIET_ENV}
     variants = {transport: [] for transport in ("grpc", "rest")}  # type: dict[str, list[str]]
@@ -110,7 +112,8 @@ async def local_meshes(
         await group.start()
         yield _targets(manifest, meshes)
     finally:
-        await asyncio.shield(group.stop())
+        report = await asyncio.shield(group.stop())
+        on_stopped(report.summary())
 
 
 def _targets(manifest: Manifest, meshes: list[LocalMesh]) -> Targets:

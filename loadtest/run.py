@@ -54,7 +54,7 @@ async def reach(
         yield targets
         return
     console.print("starting the gRPC mesh, the gateway and the REST mesh ...")
-    async with local_meshes(data_dir, env) as started:
+    async with local_meshes(data_dir, env, on_stopped=console.print) as started:
         console.print(f"{len(started.pids)} processes serving")
         yield started
 

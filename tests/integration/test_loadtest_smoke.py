@@ -4,6 +4,7 @@ and its chattiness is the scenario's arithmetic, counted by the hops themselves.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -41,6 +42,9 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> RunResult:
     done = subprocess.run(command, capture_output=True, text=True, timeout=240, check=False)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "report:" in done.stdout
+    stopped = re.search(r"stopped (\d+) service\(s\) in [\d.]+s: (\d+) cleanly", done.stdout)
+    assert stopped is not None, done.stdout[-3000:]
+    assert stopped.group(1) == stopped.group(2)  # every process of both meshes stopped cleanly
     for kind in ("md", "html"):
         assert (folder / f"smoke.{kind}").stat().st_size > 1000
     return RunResult.load(folder / "smoke.json")
