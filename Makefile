@@ -84,6 +84,19 @@ bench-gateway: $(GEN_STAMP) ## Benchmark: REST gateway vs gRPC direct (GetProduc
 synth: $(GEN_STAMP) ## CloudFormation templates of every stack, JSON and YAML: build/cloudformation
 	$(BIN)/python -m cloudformation synth --out build/cloudformation
 
+ENVIRONMENT ?= shopmesh
+DEPLOY_FLAGS = --environment $(ENVIRONMENT) $(if $(REGION),--region $(REGION)) \
+	$(if $(filter 1,$(DRY_RUN)),--dry-run) $(if $(filter 1,$(SKIP_IMAGES)),--skip-images)
+
+.PHONY: deploy
+deploy: $(GEN_STAMP) ## Deploy every stack with change sets (REGION=, ENVIRONMENT=, DRY_RUN=1, SKIP_IMAGES=1)
+	$(BIN)/python -m cloudformation.deploy deploy $(DEPLOY_FLAGS)
+
+.PHONY: destroy
+destroy: $(GEN_STAMP) ## Delete every stack in reverse order, ECR emptied first (REGION=, ENVIRONMENT=, YES=1)
+	$(BIN)/python -m cloudformation.deploy destroy --environment $(ENVIRONMENT) \
+		$(if $(REGION),--region $(REGION)) $(if $(filter 1,$(YES)),--yes)
+
 .PHONY: clean
 clean: ## Remove generated code, build output and local data
 	rm -rf gen build data .mypy_cache .ruff_cache .pytest_cache

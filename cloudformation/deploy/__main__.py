@@ -1,0 +1,127 @@
+"""``python -m cloudformation.deploy deploy|destroy`` (``make deploy`` / ``make destroy``).
+
+Environment variables are read here only (by the Makefile, which passes flags)."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+
+from cloudformation.config import CfnConfigError, StackConfig
+from cloudformation.deploy.aws import Aws, DeployError, lattice_prefix_lists
+from cloudformation.deploy.commands import curl_commands, grpcurl_commands
+from cloudformation.deploy.display import Reporter
+from cloudformation.deploy.images import build_and_push
+from cloudformation.deploy.run import deploy, destroy, spec_for
+from cloudformation.deploy.stack import StackSpec
+from cloudformation.names import REGISTRY, Exports, stack_name
+from cloudformation.plan import deploy_order
+
+DEFAULT_ENVIRONMENT = "shopmesh"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    reporter = Reporter()
+    try:
+        aws = Aws(args.region, args.endpoint_url)
+        identity = aws.identity()
+        reporter.say(f"account {identity.account} as {identity.arn}, region {identity.region}")
+        config = StackConfig()
+        if args.command == "destroy":
+            return _destroy(aws, config, args, reporter)
+        return _deploy(aws, config, args, reporter, identity.account, identity.region)
+    except (DeployError, CfnConfigError) as exc:
+        reporter.failure(f"error: {exc}")
+        return 1
+
+
+def _deploy(
+    aws: Aws,
+    config: StackConfig,
+    args: argparse.Namespace,
+    reporter: Reporter,
+    account: str,
+    region: str,
+) -> int:
+    ipv4, ipv6 = args.prefix_lists or lattice_prefix_lists(aws.client("ec2"), region)
+    values = {
+        "EnvironmentName": args.environment,
+        "LatticePrefixListIdIpv4": ipv4,
+        "LatticePrefixListIdIpv6": ipv6,
+        "LatticeConsumerPrincipals": args.principals or f"arn:aws:iam::{account}:root",
+        "ImageTag": args.image_tag or _git_tag(),
+    }
+    specs = [
+        spec_for(stack.key, stack.build().to_dict(), args.environment, values)
+        for stack in deploy_order(config)
+    ]
+
+    def push_images(spec: StackSpec, outputs: Mapping[str, str]) -> None:
+        if spec.key != REGISTRY or args.skip_images:
+            return
+        names = ["gateway", *(service.name for service in config.manifest.services)]
+        repositories = {
+            n: outputs[Exports.repository_uri(n)]
+            for n in names
+            if Exports.repository_uri(n) in outputs
+        }
+        build_and_push(aws.client("ecr"), repositories, values["ImageTag"], config.architecture)
+
+    if args.skip_images:
+        reporter.say("skipping image build and push (SKIP_IMAGES=1)")
+    result = deploy(
+        aws.client("cloudformation"), specs, reporter, dry_run=args.dry_run, after_stack=push_images
+    )
+    if not args.dry_run:
+        for key, value in sorted(result.outputs.items()):
+            reporter.say(f"{key} = {value}")
+        for line in grpcurl_commands(config.manifest.services, result.outputs, region):
+            reporter.say(line)
+        for line in curl_commands(result.outputs):
+            reporter.say(line)
+    return 0
+
+
+def _destroy(aws: Aws, config: StackConfig, args: argparse.Namespace, reporter: Reporter) -> int:
+    names = [stack_name(args.environment, stack.key) for stack in deploy_order(config)]
+    if not args.yes:
+        answer = input(
+            f"Delete the {len(names)} stacks of {args.environment!r}, images included? [y/N] "
+        )
+        if answer.strip().lower() not in ("y", "yes"):
+            reporter.say("nothing deleted")
+            return 1
+    destroy(aws.client("cloudformation"), aws.client("ecr"), names, reporter)
+    return 0
+
+
+def _git_tag() -> str:
+    done = subprocess.run(
+        ["git", "rev-parse", "--short=12", "HEAD"],  # noqa: S607
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise DeployError("not in a git checkout: pass --image-tag")
+    return done.stdout.strip()
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m cloudformation.deploy")
+    parser.add_argument("command", choices=("deploy", "destroy"))
+    parser.add_argument("--environment", default=DEFAULT_ENVIRONMENT)
+    parser.add_argument("--region", help="default: the AWS profile's region")
+    parser.add_argument("--endpoint-url", help="another AWS endpoint (a local moto server)")
+    parser.add_argument("--dry-run", action="store_true", help="print change sets only")
+    parser.add_argument("--skip-images", action="store_true", help="no docker build/push")
+    parser.add_argument("--image-tag", help="default: the git commit")
+    parser.add_argument("--principals", help="Lattice consumer principals (default: account)")
+    parser.add_argument("--prefix-lists", nargs=2, metavar=("IPV4", "IPV6"))
+    parser.add_argument("--yes", action="store_true", help="destroy without asking")
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())
