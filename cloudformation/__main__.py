@@ -1,4 +1,5 @@
-"""``python -m cloudformation synth --out DIR [--manifest FILE] [--egress nat] [--azs 3]``."""
+"""``python -m cloudformation synth --out DIR [--manifest FILE] [--egress nat] [--azs 3]
+[--storage dynamodb]``."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from cloudformation.config import CfnConfigError, StackConfig
+from cloudformation.config import STORAGES, CfnConfigError, StackConfig
 from cloudformation.synth import synth
 from services.manifest import DEFAULT_MANIFEST, ManifestError, load_manifest
 
@@ -22,6 +23,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     command.add_argument("--egress", choices=("endpoints", "nat"), default="endpoints")
     command.add_argument("--nat-per-az", action="store_true")
     command.add_argument("--azs", type=int, choices=(2, 3), default=2)
+    command.add_argument(
+        "--storage",
+        choices=STORAGES,
+        default="sqlite",
+        help="where stateful services keep data on AWS (dynamodb adds the storage stack)",
+    )
     args = parser.parse_args(argv)
     try:
         config = StackConfig(
@@ -29,6 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             egress=args.egress,
             nat_per_az=args.nat_per_az,
             availability_zones=args.azs,
+            storage=args.storage,
         )
         paths = synth(config, args.out)
     except (CfnConfigError, ManifestError) as exc:

@@ -10,12 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from gateway.edge.config import DEFAULT_DRAIN_GRACE_S, DEFAULT_SHUTDOWN_GRACE_S
 from services.manifest import DEFAULT_MANIFEST, Manifest, ServiceSpec, load_manifest
 from services.runtime.channels import KEEPALIVE_TIME_MS
 from services.runtime.config import DEFAULT_DRAIN_DELAY_S, DEFAULT_GRACE_S
 
 Egress = Literal["endpoints", "nat"]
 Architecture = Literal["X86_64", "ARM64"]
+Storage = Literal["sqlite", "dynamodb"]
+STORAGES: tuple[Storage, ...] = ("sqlite", "dynamodb")
 
 FARGATE_MAX_STOP_TIMEOUT_S = 120
 """Fargate ignores (and CloudFormation rejects) a container StopTimeout above this."""
@@ -39,6 +42,11 @@ DEFAULT_STOP_TIMEOUT_S = int(DEFAULT_DRAIN_DELAY_S + DEFAULT_GRACE_S) + 5
 DEFAULT_IDLE_TIMEOUT_S = 300
 """Service Connect and Lattice idle timeout: five keepalive intervals, so an idle but
 open stream is pinged long before a proxy would cut it."""
+ALB_IDLE_TIMEOUT_RANGE_S = (1, 4000)
+"""AWS::ElasticLoadBalancingV2::LoadBalancer idle_timeout.timeout_seconds bounds."""
+DEFAULT_ALB_IDLE_TIMEOUT_S = 60
+"""The load balancer's idle timeout (its default); the gateway keeps idle connections
+open longer, so the balancer, never the gateway, closes a pooled connection."""
 DEFAULT_PER_REQUEST_TIMEOUT_S = 15
 """Service Connect per-request timeout of unary-only services: above the runtime's
 10 s default deadline, so the caller's deadline, not the proxy, ends a slow call."""
@@ -77,6 +85,12 @@ class StackConfig:
     lattice_allow_reflection: bool = False
     """Also admit gRPC server reflection through Lattice (handy for grpcurl, but it
     discloses the API to every allowed principal)."""
+    storage: Storage = "sqlite"
+    """Where stateful services keep their data: SQLite on the task's disk (one task per
+    service) or one DynamoDB table each, from the storage stack (they may then scale)."""
+    gateway_drain_s: float = DEFAULT_DRAIN_GRACE_S
+    gateway_grace_s: float = DEFAULT_SHUTDOWN_GRACE_S
+    alb_idle_timeout_s: int = DEFAULT_ALB_IDLE_TIMEOUT_S
 
     def service(self, name: str) -> ServiceSpec:
         """The manifest entry ``name``; CfnConfigError when there is none."""
@@ -90,6 +104,7 @@ def validate(config: StackConfig) -> StackConfig:
     """Returns ``config`` unchanged, or raises CfnConfigError naming the first bad value."""
     _check_network(config)
     _check_timeouts(config)
+    _check_edge(config)
     _check_task_size(config)
     _check_manifest(config.manifest)
     return config
@@ -107,12 +122,15 @@ def _check_network(config: StackConfig) -> None:
 
 
 def _check_timeouts(config: StackConfig) -> None:
-    needed = config.drain_delay_s + config.grace_s
-    if config.stop_timeout_s < needed:
-        raise CfnConfigError(
-            f"stop_timeout_s={config.stop_timeout_s} is below drain delay + grace = {needed:g} s:"
-            " ECS would SIGKILL tasks while they still drain"
-        )
+    for who, needed in (
+        ("drain delay + grace", config.drain_delay_s + config.grace_s),
+        ("the gateway's drain + grace", config.gateway_drain_s + config.gateway_grace_s),
+    ):
+        if config.stop_timeout_s < needed:
+            raise CfnConfigError(
+                f"stop_timeout_s={config.stop_timeout_s} is below {who} = {needed:g} s:"
+                " ECS would SIGKILL tasks while they still drain"
+            )
     if config.stop_timeout_s > FARGATE_MAX_STOP_TIMEOUT_S:
         raise CfnConfigError(
             f"stop_timeout_s={config.stop_timeout_s} exceeds Fargate's"
@@ -126,6 +144,16 @@ def _check_timeouts(config: StackConfig) -> None:
         )
     if config.per_request_timeout_s <= 0:
         raise CfnConfigError("per_request_timeout_s must be positive for unary services")
+
+
+def _check_edge(config: StackConfig) -> None:
+    if config.storage not in STORAGES:
+        raise CfnConfigError(f"storage must be one of {STORAGES}, got {config.storage!r}")
+    low, high = ALB_IDLE_TIMEOUT_RANGE_S
+    if not low <= config.alb_idle_timeout_s <= high:
+        raise CfnConfigError(
+            f"alb_idle_timeout_s={config.alb_idle_timeout_s} must lie in {low}..{high}"
+        )
 
 
 def _check_task_size(config: StackConfig) -> None:

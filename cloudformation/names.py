@@ -25,6 +25,8 @@ ENVIRONMENT = "EnvironmentName"
 NETWORK = "network"
 REGISTRY = "registry"
 MESH = "mesh"
+STORAGE = "storage"
+EDGE = "edge"
 SERVICE_STACK_PREFIX = "svc-"
 
 
@@ -119,3 +121,11 @@ class Exports:
     @staticmethod
     def lattice_dns(service: str) -> str:
         return f"{logical_id(service)}LatticeDnsName"
+
+    @staticmethod
+    def table_name(service: str) -> str:
+        return f"{logical_id(service)}TableName"
+
+    @staticmethod
+    def table_arn(service: str) -> str:
+        return f"{logical_id(service)}TableArn"

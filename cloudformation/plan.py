@@ -1,8 +1,9 @@
 """The stacks of a mesh, in the order they deploy (reverse it to destroy).
 
-network → registry → mesh → one stack per service, dependencies first (the manifest
-already lists services so). Each later stack imports exports of earlier ones, so
-CloudFormation enforces this order too.
+network → registry → storage (DynamoDB tables, only with ``storage="dynamodb"``) →
+mesh → one stack per service, dependencies first (the manifest already lists services
+so) → edge (the gateway, when the manifest has one). Each later stack imports exports
+of earlier ones, so CloudFormation enforces this order too.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ from dataclasses import dataclass
 from troposphere import Template
 
 from cloudformation.config import StackConfig, validate
+from cloudformation.edge import build_edge
 from cloudformation.mesh import build_mesh
-from cloudformation.names import MESH, NETWORK, REGISTRY, service_stack
+from cloudformation.names import EDGE, MESH, NETWORK, REGISTRY, STORAGE, service_stack
 from cloudformation.network import build_network
 from cloudformation.registry import build_registry
 from cloudformation.service import build_service
+from cloudformation.storage import build_storage, stateful_services, uses_table
 
 
 @dataclass(frozen=True)
@@ -33,17 +36,37 @@ class Stack:
 def deploy_order(config: StackConfig) -> tuple[Stack, ...]:
     """Every stack of the mesh, each after all the stacks it imports from."""
     validate(config)
+    tables = config.storage == "dynamodb" and bool(stateful_services(config))
     platform = (
         Stack(NETWORK, lambda: build_network(config), ()),
         Stack(REGISTRY, lambda: build_registry(config), ()),
+        *((Stack(STORAGE, lambda: build_storage(config), ()),) if tables else ()),
         Stack(MESH, lambda: build_mesh(config), (NETWORK,)),
     )
     services = tuple(
         Stack(
             service_stack(spec.name),
             lambda spec=spec: build_service(config, spec),  # type: ignore[misc]
-            (NETWORK, REGISTRY, MESH, *(service_stack(dep) for dep in spec.depends_on)),
+            (
+                NETWORK,
+                REGISTRY,
+                *((STORAGE,) if uses_table(spec, config) else ()),
+                MESH,
+                *(service_stack(dep) for dep in spec.depends_on),
+            ),
         )
         for spec in config.manifest.services
     )
-    return platform + services
+    gateway = config.manifest.gateway
+    edge = (
+        ()
+        if gateway is None
+        else (
+            Stack(
+                EDGE,
+                lambda: build_edge(config),
+                (NETWORK, REGISTRY, MESH, *(service_stack(name) for name in gateway.upstreams)),
+            ),
+        )
+    )
+    return platform + services + edge

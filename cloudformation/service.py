@@ -9,35 +9,24 @@ delete a dependency while a caller still runs. ``deploy_order`` lists the stacks
 
 from __future__ import annotations
 
-from troposphere import (
-    GetAtt,
-    Join,
-    Output,
-    Parameter,
-    Ref,
-    Template,
-    applicationautoscaling,
-    ec2,
-    ecs,
-)
+from troposphere import GetAtt, Output, Ref, Template, ec2, ecs
 
 from cloudformation.config import StackConfig, validate
-from cloudformation.lattice import add_lattice
-from cloudformation.names import (
-    Exports,
-    add_environment,
-    export,
-    imported,
-    imported_list,
+from cloudformation.fargate import (
+    DESIRED,
+    SCALING_DEFAULTS,
+    SINGLE_TASK,
+    add_autoscaling,
+    add_parameters,
+    deployment,
+    fargate,
+    private_network,
 )
-from cloudformation.task import GRPC_PORT_NAME, IMAGE_TAG, add_task
+from cloudformation.lattice import add_lattice
+from cloudformation.names import Exports, add_environment, export, imported
+from cloudformation.storage import uses_table
+from cloudformation.task import GRPC_PORT_NAME, LOG_GROUP, add_task, container_logs
 from services.manifest import ServiceSpec
-
-DESIRED = "DesiredCount"
-MIN = "MinCount"
-MAX = "MaxCount"
-SCALE_IN_COOLDOWN_S = 120
-SCALE_OUT_COOLDOWN_S = 30
 
 
 def build_service(config: StackConfig, spec: ServiceSpec) -> Template:
@@ -49,7 +38,9 @@ def build_service(config: StackConfig, spec: ServiceSpec) -> Template:
         Description=f"{config.manifest.name}: service {spec.name} (ECS, Service Connect, Lattice)"
     )
     add_environment(template, config.manifest.name)
-    _parameters(template, spec)
+    # SQLite lives on the task's disk: one task. With a DynamoDB table, scale like the rest.
+    single = spec.stateful and not uses_table(spec, config)
+    add_parameters(template, spec.name, SINGLE_TASK if single else SCALING_DEFAULTS)
     task = add_task(template, spec, config)
     lattice_service, target_group, listener = add_lattice(template, spec, config)
     group = _security_group(template, spec)
@@ -62,21 +53,9 @@ def build_service(config: StackConfig, spec: ServiceSpec) -> Template:
             Cluster=imported(Exports.CLUSTER_ARN),
             TaskDefinition=Ref(task),
             DesiredCount=Ref(DESIRED),
-            CapacityProviderStrategy=[
-                ecs.CapacityProviderStrategyItem(CapacityProvider="FARGATE", Weight=1)
-            ],
-            DeploymentConfiguration=ecs.DeploymentConfiguration(
-                DeploymentCircuitBreaker=ecs.DeploymentCircuitBreaker(Enable=True, Rollback=True),
-                MaximumPercent=200,
-                MinimumHealthyPercent=100,
-            ),
-            NetworkConfiguration=ecs.NetworkConfiguration(
-                AwsvpcConfiguration=ecs.AwsvpcConfiguration(
-                    AssignPublicIp="DISABLED",
-                    Subnets=imported_list(Exports.PRIVATE_SUBNETS),
-                    SecurityGroups=[Ref(group), imported(Exports.TASK_SECURITY_GROUP)],
-                )
-            ),
+            CapacityProviderStrategy=fargate(),
+            DeploymentConfiguration=deployment(),
+            NetworkConfiguration=private_network(Ref(group)),
             ServiceConnectConfiguration=_service_connect(spec, config),
             VpcLatticeConfigurations=[
                 ecs.VpcLatticeConfiguration(
@@ -89,7 +68,7 @@ def build_service(config: StackConfig, spec: ServiceSpec) -> Template:
             PropagateTags="SERVICE",
         )
     )
-    _autoscaling(template, config, service)
+    add_autoscaling(template, config, service)
     _outputs(template, spec, lattice_service)
     return template
 
@@ -117,36 +96,8 @@ def _service_connect(spec: ServiceSpec, config: StackConfig) -> ecs.ServiceConne
                 Timeout=service_connect_timeout(spec, config),
             )
         ],
-        LogConfiguration=ecs.LogConfiguration(
-            LogDriver="awslogs",
-            Options={
-                "awslogs-group": Ref("LogGroup"),
-                "awslogs-region": Ref("AWS::Region"),
-                "awslogs-stream-prefix": "service-connect",
-            },
-        ),
+        LogConfiguration=container_logs(LOG_GROUP, "service-connect"),
     )
-
-
-def _parameters(template: Template, spec: ServiceSpec) -> None:
-    # Stateful services keep SQLite on the task's disk until the DynamoDB slice: one task.
-    desired, high = (1, 1) if spec.stateful else (2, 10)
-    template.add_parameter(
-        Parameter(
-            IMAGE_TAG,
-            Type="String",
-            AllowedPattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$",
-            Description=f"Tag of the {spec.name} image to run (tags are immutable)",
-        )
-    )
-    for name, default, text in (
-        (DESIRED, desired, "Tasks to start with"),
-        (MIN, desired, "Fewest tasks autoscaling keeps"),
-        (MAX, high, "Most tasks autoscaling starts"),
-    ):
-        template.add_parameter(
-            Parameter(name, Type="Number", Default=default, MinValue=1, Description=text)
-        )
 
 
 def _security_group(template: Template, spec: ServiceSpec) -> ec2.SecurityGroup:
@@ -178,39 +129,6 @@ def _security_group(template: Template, spec: ServiceSpec) -> ec2.SecurityGroup:
             GroupDescription=f"Inbound to {spec.name} tasks",
             VpcId=imported(Exports.VPC_ID),
             SecurityGroupIngress=rules,
-        )
-    )
-
-
-def _autoscaling(template: Template, config: StackConfig, service: ecs.Service) -> None:
-    target = template.add_resource(
-        applicationautoscaling.ScalableTarget(
-            "ScalableTarget",
-            ServiceNamespace="ecs",
-            ScalableDimension="ecs:service:DesiredCount",
-            ResourceId=Join(
-                "/", ["service", imported(Exports.CLUSTER_NAME), GetAtt(service, "Name")]
-            ),
-            MinCapacity=Ref(MIN),
-            MaxCapacity=Ref(MAX),
-        )
-    )
-    template.add_resource(
-        applicationautoscaling.ScalingPolicy(
-            "CpuScalingPolicy",
-            PolicyName="cpu-target-tracking",
-            PolicyType="TargetTrackingScaling",
-            ScalingTargetId=Ref(target),
-            TargetTrackingScalingPolicyConfiguration=(
-                applicationautoscaling.TargetTrackingScalingPolicyConfiguration(
-                    PredefinedMetricSpecification=applicationautoscaling.PredefinedMetricSpecification(
-                        PredefinedMetricType="ECSServiceAverageCPUUtilization"
-                    ),
-                    TargetValue=config.scaling_cpu_target,
-                    ScaleInCooldown=SCALE_IN_COOLDOWN_S,
-                    ScaleOutCooldown=SCALE_OUT_COOLDOWN_S,
-                )
-            ),
         )
     )
 

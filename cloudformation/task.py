@@ -7,28 +7,37 @@ health check and the Lattice target group probe; StopTimeout covers drain + grac
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from troposphere import GetAtt, Ref, Sub, Template, ecs, iam, logs
 
 from cloudformation.config import StackConfig
 from cloudformation.names import ENVIRONMENT, Exports, imported
 from cloudformation.policies import trust
+from cloudformation.storage import table_environment, table_policy
 from services.manifest import ServiceSpec
 from services.runtime.config import ENV_PREFIX, dependency_env_name
 
 IMAGE_TAG = "ImageTag"
+LOG_GROUP = "LogGroup"
 GRPC_PORT_NAME = "grpc"
 HEALTH_PORT_NAME = "health"
 CONTAINER_HEALTH = {"interval": 10, "timeout": 5, "retries": 3, "start_period": 15}
 
 
 def health_command(spec: ServiceSpec, path: str) -> list[str]:
-    """The container health check: GET /healthz on the health port must answer 2xx.
+    """The container health check: GET /healthz on the health port must answer 2xx."""
+    return http_probe(spec.health_port, path, python=bool(spec.module))
 
-    Python images have no curl, so Python services probe with the interpreter; a
-    service in another language (no ``module``) is expected to ship ``wget``.
+
+def http_probe(port: int, path: str, *, python: bool) -> list[str]:
+    """A container health check that GETs ``path`` on ``port`` and wants a 2xx.
+
+    Python images have no curl, so Python processes probe with the interpreter; a
+    process in another language is expected to ship ``wget``.
     """
-    url = f"http://127.0.0.1:{spec.health_port}{path}"
-    if spec.module:
+    url = f"http://127.0.0.1:{port}{path}"
+    if python:
         return ["CMD", "python", "-c", f"import urllib.request as u; u.urlopen({url!r}, timeout=3)"]
     return ["CMD-SHELL", f"wget -q -O /dev/null {url} || exit 1"]
 
@@ -40,6 +49,7 @@ def environment(spec: ServiceSpec, config: StackConfig) -> list[ecs.Environment]
         f"{ENV_PREFIX}DRAIN_DELAY_S": f"{config.drain_delay_s:g}",
         f"{ENV_PREFIX}GRACE_S": f"{config.grace_s:g}",
         **spec.env,
+        **table_environment(spec, config),
     }
     for dep in spec.depends_on:
         # The import also orders the stacks: this one cannot exist before its dependency's.
@@ -47,34 +57,59 @@ def environment(spec: ServiceSpec, config: StackConfig) -> list[ecs.Environment]
     return [ecs.Environment(Name=name, Value=value) for name, value in sorted(values.items())]
 
 
+ContainerFactory = Callable[[logs.LogGroup], ecs.ContainerDefinition]
+
+
 def add_task(template: Template, spec: ServiceSpec, config: StackConfig) -> ecs.TaskDefinition:
     """Adds the log group, both roles and the task definition of ``spec``."""
+    policy = table_policy(spec, config)
+    return add_task_definition(
+        template,
+        spec.name,
+        config,
+        lambda log_group: _container(spec, config, log_group),
+        task_policies=[policy] if policy is not None else [],
+    )
+
+
+def add_task_definition(
+    template: Template,
+    name: str,
+    config: StackConfig,
+    container: ContainerFactory,
+    task_policies: Sequence[iam.Policy] = (),
+) -> ecs.TaskDefinition:
+    """Adds a log group, the execution role (pull ``name``'s image, write its logs), the
+    task role (``task_policies`` and nothing else) and a Fargate task definition of the
+    one container ``container`` builds around the log group."""
     log_group = template.add_resource(
         logs.LogGroup(
-            "LogGroup",
-            LogGroupName=Sub(f"/${{{ENVIRONMENT}}}/{spec.name}"),
+            LOG_GROUP,
+            LogGroupName=Sub(f"/${{{ENVIRONMENT}}}/{name}"),
             RetentionInDays=config.log_retention_days,
         )
     )
     execution_role = template.add_resource(
         iam.Role(
             "ExecutionRole",
-            Description=f"ECS pulls the {spec.name} image and writes its logs",
+            Description=f"ECS pulls the {name} image and writes its logs",
             AssumeRolePolicyDocument=trust("ecs-tasks.amazonaws.com"),
-            Policies=[_execution_policy(spec, log_group)],
+            Policies=[_execution_policy(name, log_group)],
         )
     )
-    task_role = template.add_resource(
-        iam.Role(
-            "TaskRole",
-            Description=f"What {spec.name} itself may call on AWS (nothing yet)",
-            AssumeRolePolicyDocument=trust("ecs-tasks.amazonaws.com"),
-        )
+    task_role = iam.Role(
+        "TaskRole",
+        Description=f"What {name} itself may call on AWS"
+        + (": its policies, nothing else" if task_policies else " (nothing yet)"),
+        AssumeRolePolicyDocument=trust("ecs-tasks.amazonaws.com"),
     )
+    if task_policies:
+        task_role.Policies = list(task_policies)
+    template.add_resource(task_role)
     return template.add_resource(
         ecs.TaskDefinition(
             "TaskDefinition",
-            Family=Sub(f"${{{ENVIRONMENT}}}-{spec.name}"),
+            Family=Sub(f"${{{ENVIRONMENT}}}-{name}"),
             Cpu=str(config.cpu),
             Memory=str(config.memory_mib),
             NetworkMode="awsvpc",
@@ -84,15 +119,45 @@ def add_task(template: Template, spec: ServiceSpec, config: StackConfig) -> ecs.
             ),
             ExecutionRoleArn=GetAtt(execution_role, "Arn"),
             TaskRoleArn=GetAtt(task_role, "Arn"),
-            ContainerDefinitions=[_container(spec, config, log_group)],
+            ContainerDefinitions=[container(log_group)],
         )
     )
 
 
-def _container(spec: ServiceSpec, config: StackConfig, log_group: logs.LogGroup) -> object:
+def container_health(command: list[str]) -> ecs.HealthCheck:
+    """The container HealthCheck with the shared timings."""
+    return ecs.HealthCheck(
+        Command=command,
+        Interval=CONTAINER_HEALTH["interval"],
+        Timeout=CONTAINER_HEALTH["timeout"],
+        Retries=CONTAINER_HEALTH["retries"],
+        StartPeriod=CONTAINER_HEALTH["start_period"],
+    )
+
+
+def container_logs(log_group: logs.LogGroup | str, stream_prefix: str) -> ecs.LogConfiguration:
+    """awslogs into ``log_group`` (also the Service Connect proxy's, by prefix)."""
+    return ecs.LogConfiguration(
+        LogDriver="awslogs",
+        Options={
+            "awslogs-group": Ref(log_group),
+            "awslogs-region": Ref("AWS::Region"),
+            "awslogs-stream-prefix": stream_prefix,
+        },
+    )
+
+
+def image(name: str) -> Sub:
+    """``name``'s repository URI at the ImageTag parameter."""
+    return Sub(f"${{Uri}}:${{{IMAGE_TAG}}}", Uri=imported(Exports.repository_uri(name)))
+
+
+def _container(
+    spec: ServiceSpec, config: StackConfig, log_group: logs.LogGroup
+) -> ecs.ContainerDefinition:
     return ecs.ContainerDefinition(
         Name=spec.name,
-        Image=Sub(f"${{Uri}}:${{{IMAGE_TAG}}}", Uri=imported(Exports.repository_uri(spec.name))),
+        Image=image(spec.name),
         Essential=True,
         User=config.container_user,
         PortMappings=[
@@ -110,27 +175,14 @@ def _container(spec: ServiceSpec, config: StackConfig, log_group: logs.LogGroup)
             ),
         ],
         Environment=environment(spec, config),
-        HealthCheck=ecs.HealthCheck(
-            Command=health_command(spec, config.health_path),
-            Interval=CONTAINER_HEALTH["interval"],
-            Timeout=CONTAINER_HEALTH["timeout"],
-            Retries=CONTAINER_HEALTH["retries"],
-            StartPeriod=CONTAINER_HEALTH["start_period"],
-        ),
+        HealthCheck=container_health(health_command(spec, config.health_path)),
         StopTimeout=config.stop_timeout_s,
-        LogConfiguration=ecs.LogConfiguration(
-            LogDriver="awslogs",
-            Options={
-                "awslogs-group": Ref(log_group),
-                "awslogs-region": Ref("AWS::Region"),
-                "awslogs-stream-prefix": spec.name,
-            },
-        ),
+        LogConfiguration=container_logs(log_group, spec.name),
     )
 
 
-def _execution_policy(spec: ServiceSpec, log_group: logs.LogGroup) -> iam.Policy:
-    """Pull this service's image and write to its log group: nothing else."""
+def _execution_policy(name: str, log_group: logs.LogGroup) -> iam.Policy:
+    """Pull this image and write to its log group: nothing else."""
     return iam.Policy(
         PolicyName="pull-image-write-logs",
         PolicyDocument={
@@ -145,7 +197,7 @@ def _execution_policy(spec: ServiceSpec, log_group: logs.LogGroup) -> iam.Policy
                         "ecr:BatchGetImage",
                         "ecr:GetDownloadUrlForLayer",
                     ],
-                    "Resource": imported(Exports.repository_arn(spec.name)),
+                    "Resource": imported(Exports.repository_arn(name)),
                 },
                 {
                     "Effect": "Allow",

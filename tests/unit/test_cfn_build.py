@@ -100,6 +100,8 @@ def test_new_manifest_entry_yields_its_own_service_stack() -> None:
         ({"cpu": 256, "memory_mib": 4096}, "not a Fargate task size"),
         ({"vpc_cidr": "10.0.0.0/24"}, "vpc_cidr must be a /16../20 block"),
         ({"health_path": "healthz"}, "health_path must start with '/'"),
+        ({"gateway_grace_s": 30.0}, r"below the gateway's drain \+ grace = 35 s"),
+        ({"alb_idle_timeout_s": 0}, r"alb_idle_timeout_s=0 must lie in 1\.\.4000"),
     ],
 )
 def test_invalid_config_is_rejected_at_build_time(change: dict[str, Any], message: str) -> None:

@@ -10,15 +10,21 @@ from cfnlint.api import lint
 from cloudformation import StackConfig, deploy_order
 
 REGIONS = ["us-east-1", "eu-west-1"]
+STATEFUL = {f"svc-{spec.name}" for spec in StackConfig().manifest.services if spec.stateful}
 CONFIGS = {
-    "default": StackConfig(),
-    "nat-per-az-3az": StackConfig(egress="nat", nat_per_az=True, availability_zones=3),
+    # configuration → the stacks it changes (None: all of them)
+    "default": (StackConfig(), None),
+    "nat-per-az-3az": (
+        StackConfig(egress="nat", nat_per_az=True, availability_zones=3),
+        {"network"},
+    ),
+    "dynamodb": (StackConfig(storage="dynamodb"), {"storage", *STATEFUL}),
 }
 CASES = [
     (name, stack.key, stack.build().to_json())
-    for name, config in CONFIGS.items()
+    for name, (config, changed) in CONFIGS.items()
     for stack in deploy_order(config)
-    if name == "default" or stack.key == "network"
+    if changed is None or stack.key in changed
 ]
 
 
@@ -29,9 +35,25 @@ def test_template_is_cfn_lint_clean(config: str, key: str, text: str) -> None:
     assert [str(m) for m in matches] == []
 
 
-def test_cfn_lint_catches_a_broken_target_group() -> None:
+def test_every_stack_of_every_storage_mode_is_linted() -> None:
+    """Both storage modes: every stack of the mesh, the storage stack included, is linted."""
+    linted = {key for _, key, _ in CASES}
+    assert {stack.key for stack in deploy_order(StackConfig(storage="dynamodb"))} <= linted
+    assert {"edge", "storage"} <= linted
+
+
+@pytest.mark.parametrize(
+    ("key", "resource", "change"),
+    [
+        ("svc-catalog", "LatticeTargetGroup", {"Type": "TASK"}),
+        ("edge", "TargetGroup", {"TargetType": "task"}),
+    ],
+)
+def test_cfn_lint_catches_a_broken_target_group(
+    key: str, resource: str, change: dict[str, str]
+) -> None:
     """The lint check can fail: a target group of an unknown type is reported."""
-    service = next(s for s in deploy_order(StackConfig()) if s.key.startswith("svc-"))
-    template = json.loads(service.build().to_json())
-    template["Resources"]["LatticeTargetGroup"]["Properties"]["Type"] = "TASK"
+    stack = next(s for s in deploy_order(StackConfig()) if s.key == key)
+    template = json.loads(stack.build().to_json())
+    template["Resources"][resource]["Properties"].update(change)
     assert lint(json.dumps(template), regions=REGIONS)

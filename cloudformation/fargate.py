@@ -1,0 +1,112 @@
+"""What every ECS service of the mesh shares, the gRPC services and the gateway alike:
+the image and task-count parameters, the rollout, the private network placement and
+CPU target-tracking autoscaling."""
+
+from __future__ import annotations
+
+from troposphere import (
+    AWSHelperFn,
+    GetAtt,
+    Join,
+    Parameter,
+    Ref,
+    Template,
+    applicationautoscaling,
+    ecs,
+)
+
+from cloudformation.config import StackConfig
+from cloudformation.names import Exports, imported, imported_list
+from cloudformation.task import IMAGE_TAG
+
+DESIRED = "DesiredCount"
+MIN = "MinCount"
+MAX = "MaxCount"
+SCALE_IN_COOLDOWN_S = 120
+SCALE_OUT_COOLDOWN_S = 30
+SCALING_DEFAULTS = (2, 10)
+"""Desired (and fewest) and most tasks of a service that keeps no local state."""
+SINGLE_TASK = (1, 1)
+"""A service whose data sits on its task's disk (SQLite) cannot run twice."""
+
+
+def add_parameters(template: Template, name: str, counts: tuple[int, int]) -> None:
+    """ImageTag, and DesiredCount/MinCount/MaxCount defaulting to ``counts``
+    (desired and min, max)."""
+    desired, high = counts
+    template.add_parameter(
+        Parameter(
+            IMAGE_TAG,
+            Type="String",
+            AllowedPattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$",
+            Description=f"Tag of the {name} image to run (tags are immutable)",
+        )
+    )
+    for key, default, text in (
+        (DESIRED, desired, "Tasks to start with"),
+        (MIN, desired, "Fewest tasks autoscaling keeps"),
+        (MAX, high, "Most tasks autoscaling starts"),
+    ):
+        template.add_parameter(
+            Parameter(key, Type="Number", Default=default, MinValue=1, Description=text)
+        )
+
+
+def deployment() -> ecs.DeploymentConfiguration:
+    """Rolling, never below the desired count; a failing rollout rolls itself back."""
+    return ecs.DeploymentConfiguration(
+        DeploymentCircuitBreaker=ecs.DeploymentCircuitBreaker(Enable=True, Rollback=True),
+        MaximumPercent=200,
+        MinimumHealthyPercent=100,
+    )
+
+
+def fargate() -> list[ecs.CapacityProviderStrategyItem]:
+    """On-demand Fargate (the cluster also offers Spot, for whoever opts in)."""
+    return [ecs.CapacityProviderStrategyItem(CapacityProvider="FARGATE", Weight=1)]
+
+
+def private_network(own_group: AWSHelperFn) -> ecs.NetworkConfiguration:
+    """Tasks in the private subnets, in their own group and the mesh's task group (the
+    source Service Connect servers admit; it admits nothing itself)."""
+    return ecs.NetworkConfiguration(
+        AwsvpcConfiguration=ecs.AwsvpcConfiguration(
+            AssignPublicIp="DISABLED",
+            Subnets=imported_list(Exports.PRIVATE_SUBNETS),
+            SecurityGroups=[own_group, imported(Exports.TASK_SECURITY_GROUP)],
+        )
+    )
+
+
+def add_autoscaling(template: Template, config: StackConfig, service: ecs.Service) -> None:
+    """CPU target tracking between MinCount and MaxCount."""
+    target = template.add_resource(
+        applicationautoscaling.ScalableTarget(
+            "ScalableTarget",
+            ServiceNamespace="ecs",
+            ScalableDimension="ecs:service:DesiredCount",
+            ResourceId=Join(
+                "/", ["service", imported(Exports.CLUSTER_NAME), GetAtt(service, "Name")]
+            ),
+            MinCapacity=Ref(MIN),
+            MaxCapacity=Ref(MAX),
+        )
+    )
+    template.add_resource(
+        applicationautoscaling.ScalingPolicy(
+            "CpuScalingPolicy",
+            PolicyName="cpu-target-tracking",
+            PolicyType="TargetTrackingScaling",
+            ScalingTargetId=Ref(target),
+            TargetTrackingScalingPolicyConfiguration=(
+                applicationautoscaling.TargetTrackingScalingPolicyConfiguration(
+                    PredefinedMetricSpecification=applicationautoscaling.PredefinedMetricSpecification(
+                        PredefinedMetricType="ECSServiceAverageCPUUtilization"
+                    ),
+                    TargetValue=config.scaling_cpu_target,
+                    ScaleInCooldown=SCALE_IN_COOLDOWN_S,
+                    ScaleOutCooldown=SCALE_OUT_COOLDOWN_S,
+                )
+            ),
+        )
+    )
