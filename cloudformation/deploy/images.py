@@ -1,13 +1,20 @@
-"""Container images: docker buildx builds each service from the repo root (protos are
-shared) and pushes it to its ECR repository. Needs a Docker engine with buildx."""
+"""Container images: ``docker buildx bake`` builds every process from the repo root and
+pushes it to its ECR repository. Needs a Docker engine with buildx.
+
+Each process's Dockerfile starts ``FROM shopmesh-base``, the shared image of the root
+``Dockerfile``; bake builds that once and hands it to every process build as a named
+context (``target:base``), as docker-compose does with ``additional_contexts``."""
 
 from __future__ import annotations
 
 import base64
+import json
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from cloudformation.deploy.aws import Client, DeployError
 
@@ -29,13 +36,27 @@ def build_and_push(ecr: Client, repositories: Mapping[str, str], tag: str, arch:
     _run(
         [docker, "login", "--username", user, "--password-stdin", token["proxyEndpoint"]], password
     )
+    with tempfile.TemporaryDirectory() as folder:
+        definition = Path(folder) / "docker-bake.json"
+        definition.write_text(json.dumps(bake_definition(repositories, tag, PLATFORMS[arch])))
+        _run([docker, "buildx", "bake", "--file", str(definition), "--push"])
+
+
+def bake_definition(repositories: Mapping[str, str], tag: str, platform: str) -> dict[str, Any]:
+    """The bake file: the shared base (built, never pushed) and one pushed target per
+    repository whose ``shopmesh-base`` context is that base."""
+    targets: dict[str, Any] = {
+        "base": {"context": ".", "dockerfile": "Dockerfile", "platforms": [platform]}
+    }
     for name, uri in repositories.items():
-        _run(
-            [
-                docker, "buildx", "build", "--platform", PLATFORMS[arch], "--push",
-                "--tag", f"{uri}:{tag}", "--file", str(dockerfile(name)), ".",
-            ]
-        )  # fmt: skip
+        targets[name] = {
+            "context": ".",
+            "dockerfile": str(dockerfile(name)),
+            "contexts": {"shopmesh-base": "target:base"},
+            "platforms": [platform],
+            "tags": [f"{uri}:{tag}"],
+        }
+    return {"group": {"default": {"targets": list(repositories)}}, "target": targets}
 
 
 def _run(command: list[str], stdin: str | None = None) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import yaml  # type: ignore[import-untyped]  # PyYAML (via the dev extras) ships no stubs
 
+from cloudformation.deploy.images import bake_definition, dockerfile
 from services.manifest import Manifest, load_manifest
 from services.runtime.config import DEFAULT_DRAIN_DELAY_S, DEFAULT_GRACE_S, dependency_env_name
 
@@ -387,3 +388,21 @@ def test_compose_waits_out_the_drain_before_killing(process: Process) -> None:
     period = COMPOSE["services"][process.name]["stop_grace_period"]
     assert re.fullmatch(r"\d+s", period)
     assert int(period[:-1]) > DEFAULT_DRAIN_DELAY_S + DEFAULT_GRACE_S
+
+
+def test_deploy_bakes_the_shared_base_into_every_process_image() -> None:
+    """``make deploy`` builds each process from its own Dockerfile with the root
+    Dockerfile's image as its ``shopmesh-base`` context, and pushes only the processes."""
+    repositories = {"catalog": "123.dkr.ecr.eu-west-1.amazonaws.com/x-catalog", "gateway": "g"}
+    bake = bake_definition(repositories, "abc", "linux/arm64")
+    assert bake["group"]["default"]["targets"] == ["catalog", "gateway"]
+    assert bake["target"]["base"]["dockerfile"] == "Dockerfile"
+    assert "tags" not in bake["target"]["base"]
+    for name, uri in repositories.items():
+        target = bake["target"][name]
+        assert Path(target["dockerfile"]) == dockerfile(name)
+        assert dockerfile(name).is_file()
+        assert "FROM shopmesh-base" in dockerfile(name).read_text()
+        assert target["contexts"] == {"shopmesh-base": "target:base"}
+        assert target["tags"] == [f"{uri}:abc"]
+        assert target["platforms"] == ["linux/arm64"]
