@@ -82,19 +82,21 @@ bench-gateway: $(GEN_STAMP) ## Benchmark: REST gateway vs gRPC direct (GetProduc
 
 .PHONY: synth
 synth: $(GEN_STAMP) ## CloudFormation templates of every stack, JSON and YAML: build/cloudformation
-	$(BIN)/python -m cloudformation synth --out build/cloudformation
+	$(BIN)/python -m cloudformation synth --out build/cloudformation $(STACK_FLAGS)
 
 ENVIRONMENT ?= shopmesh
-DEPLOY_FLAGS = --environment $(ENVIRONMENT) $(if $(REGION),--region $(REGION)) \
-	$(if $(filter 1,$(DRY_RUN)),--dry-run) $(if $(filter 1,$(SKIP_IMAGES)),--skip-images)
+STACK_FLAGS = $(if $(EGRESS),--egress $(EGRESS)) $(if $(STORAGE),--storage $(STORAGE))
+DEPLOY_FLAGS = --environment $(ENVIRONMENT) $(if $(REGION),--region $(REGION)) $(STACK_FLAGS) \
+	$(if $(filter 1,$(DRY_RUN)),--dry-run) $(if $(filter 1,$(SKIP_IMAGES)),--skip-images) \
+	$(if $(CERTIFICATE_ARN),--certificate-arn $(CERTIFICATE_ARN))
 
 .PHONY: deploy
-deploy: $(GEN_STAMP) ## Deploy every stack with change sets (REGION=, ENVIRONMENT=, DRY_RUN=1, SKIP_IMAGES=1)
+deploy: $(GEN_STAMP) ## Deploy every stack with change sets (REGION=, ENVIRONMENT=, DRY_RUN=1, SKIP_IMAGES=1, CERTIFICATE_ARN=, EGRESS=nat, STORAGE=dynamodb)
 	$(BIN)/python -m cloudformation.deploy deploy $(DEPLOY_FLAGS)
 
 .PHONY: destroy
 destroy: $(GEN_STAMP) ## Delete every stack in reverse order, ECR emptied first (REGION=, ENVIRONMENT=, YES=1)
-	$(BIN)/python -m cloudformation.deploy destroy --environment $(ENVIRONMENT) \
+	$(BIN)/python -m cloudformation.deploy destroy --environment $(ENVIRONMENT) $(STACK_FLAGS) \
 		$(if $(REGION),--region $(REGION)) $(if $(filter 1,$(YES)),--yes)
 
 .PHONY: clean

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 
-from cloudformation.config import CfnConfigError, StackConfig
+from cloudformation.config import CfnConfigError, StackConfig, validate
 from cloudformation.deploy.aws import Aws, DeployError, lattice_prefix_lists
 from cloudformation.deploy.commands import curl_commands, grpcurl_commands
 from cloudformation.deploy.display import Reporter
@@ -29,7 +29,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         aws = Aws(args.region, args.endpoint_url)
         identity = aws.identity()
         reporter.say(f"account {identity.account} as {identity.arn}, region {identity.region}")
-        config = StackConfig()
+        config = stack_config(args)
         if args.command == "destroy":
             return _destroy(aws, config, args, reporter)
         return _deploy(aws, config, args, reporter, identity.account, identity.region)
@@ -53,6 +53,7 @@ def _deploy(
         "LatticePrefixListIdIpv6": ipv6,
         "LatticeConsumerPrincipals": args.principals or f"arn:aws:iam::{account}:root",
         "ImageTag": args.image_tag or _git_tag(),
+        "CertificateArn": args.certificate_arn,
     }
     specs = [
         spec_for(stack.key, stack.build().to_dict(), args.environment, values)
@@ -98,6 +99,12 @@ def _destroy(aws: Aws, config: StackConfig, args: argparse.Namespace, reporter: 
     return 0
 
 
+def stack_config(args: argparse.Namespace) -> StackConfig:
+    """The templates' settings from the command line (the same choices as ``synth``);
+    ``destroy`` needs them too, to know which stacks exist."""
+    return validate(StackConfig(egress=args.egress, storage=args.storage))
+
+
 def _git_tag() -> str:
     done = subprocess.run(
         ["git", "rev-parse", "--short=12", "HEAD"],  # noqa: S607
@@ -120,6 +127,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--principals", help="Lattice consumer principals (default: account)")
     parser.add_argument("--prefix-lists", nargs=2, metavar=("IPV4", "IPV6"))
     parser.add_argument("--yes", action="store_true", help="destroy without asking")
+    parser.add_argument(
+        "--certificate-arn", default="", help="ACM certificate for the edge's HTTPS listener"
+    )
+    parser.add_argument("--egress", choices=("endpoints", "nat"), default="endpoints")
+    parser.add_argument("--storage", choices=("sqlite", "dynamodb"), default="sqlite")
     return parser
 
 
