@@ -310,3 +310,14 @@ async def test_pooled_clients_reuse_one_connection_and_new_connection_mode_opens
         # Three lookups go out at once, so the pool opens up to three; the second order
         # reuses them: never one per request.
         assert 1 <= proxy.accepted <= 3
+
+
+async def test_unknown_paths_are_counted_under_one_name(catalog_url: str) -> None:
+    """Requests that match no route share one counter, so junk paths cannot grow /metrics."""
+    async with aiohttp.ClientSession() as session:
+        for path in ("/a", "/b/c", "/v1/nothing/%20"):
+            async with session.get(catalog_url + path) as reply:
+                assert reply.status == 404
+        async with session.get(catalog_url + "/metrics") as reply:
+            methods = (await reply.json())["methods"]
+    assert methods == {"(no route)": {"calls": 3, "messages_in": 3, "messages_out": 0}}

@@ -44,6 +44,8 @@ TIMEOUT_HEADER = b"x-request-timeout-ms"
 baseline carries its deadline in this header and each hop subtracts what it used."""
 
 _JSON = (b"content-type", b"application/json")
+UNROUTED = "(no route)"
+"""How counters and logs name requests that matched no route."""
 
 
 class _Problem(Exception):
@@ -99,7 +101,7 @@ class RestApp:
             elif key == b"content-type":
                 content_type = value.decode("latin-1")
         request_id = request_id or f"{random.getrandbits(128):032x}"
-        name = f"{method} {scope['path']}"
+        name = UNROUTED  # until a route matches: never the raw path (unbounded counters)
         status = 500
         try:
             route, params = self._route(method, raw_path)
