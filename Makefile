@@ -85,7 +85,8 @@ synth: $(GEN_STAMP) ## CloudFormation templates of every stack, JSON and YAML: b
 	$(BIN)/python -m cloudformation synth --out build/cloudformation $(STACK_FLAGS)
 
 ENVIRONMENT ?= shopmesh
-STACK_FLAGS = $(if $(EGRESS),--egress $(EGRESS)) $(if $(STORAGE),--storage $(STORAGE))
+STACK_FLAGS = $(if $(EGRESS),--egress $(EGRESS)) $(if $(STORAGE),--storage $(STORAGE)) \
+	$(if $(filter 1,$(TRACING)),--tracing) $(if $(SECRETS),--secrets $(SECRETS))
 DEPLOY_FLAGS = --environment $(ENVIRONMENT) $(if $(REGION),--region $(REGION)) $(STACK_FLAGS) \
 	$(if $(filter 1,$(DRY_RUN)),--dry-run) $(if $(filter 1,$(SKIP_IMAGES)),--skip-images) \
 	$(if $(CERTIFICATE_ARN),--certificate-arn $(CERTIFICATE_ARN))

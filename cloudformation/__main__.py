@@ -1,5 +1,5 @@
 """``python -m cloudformation synth --out DIR [--manifest FILE] [--egress nat] [--azs 3]
-[--storage dynamodb]``."""
+[--storage dynamodb] [--tracing] [--secrets FILE]``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from cloudformation.config import STORAGES, CfnConfigError, StackConfig
+from cloudformation.secrets import load_secrets
 from cloudformation.synth import synth
 from services.manifest import DEFAULT_MANIFEST, ManifestError, load_manifest
 
@@ -29,14 +30,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         default="sqlite",
         help="where stateful services keep data on AWS (dynamodb adds the storage stack)",
     )
+    add_observability_arguments(command)
     args = parser.parse_args(argv)
     try:
+        secrets, keys = load_secrets(args.secrets) if args.secrets else ({}, ())
         config = StackConfig(
             manifest=load_manifest(args.manifest),
             egress=args.egress,
             nat_per_az=args.nat_per_az,
             availability_zones=args.azs,
             storage=args.storage,
+            tracing=args.tracing,
+            secrets=secrets,
+            secrets_kms_keys=keys,
         )
         paths = synth(config, args.out)
     except (CfnConfigError, ManifestError) as exc:
@@ -46,6 +52,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     for path in paths:
         print(f"  {path}")
     return 0
+
+
+def add_observability_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--tracing`` and ``--secrets FILE``, shared with ``cloudformation.deploy``."""
+    parser.add_argument(
+        "--tracing",
+        action="store_true",
+        help="ADOT collector sidecar in every task, traces to X-Ray (needs --egress nat)",
+    )
+    parser.add_argument(
+        "--secrets",
+        type=Path,
+        help="TOML file: [secrets.<process>] VARIABLE = SSM parameter or secret ARN",
+    )
 
 
 if __name__ == "__main__":

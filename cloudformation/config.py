@@ -7,6 +7,8 @@ object holds only the shape of the mesh, so the same config yields the same temp
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -47,6 +49,28 @@ ALB_IDLE_TIMEOUT_RANGE_S = (1, 4000)
 DEFAULT_ALB_IDLE_TIMEOUT_S = 60
 """The load balancer's idle timeout (its default); the gateway keeps idle connections
 open longer, so the balancer, never the gateway, closes a pooled connection."""
+DEFAULT_COLLECTOR_CPU = 64
+DEFAULT_COLLECTOR_MEMORY_MIB = 128
+"""What the ADOT collector sidecar takes from a task when tracing is on: a traces-only
+collector idles at a few dozen MiB, and its hard limit keeps it from starving the app."""
+APP_MIN_CPU = 128
+APP_MIN_MEMORY_MIB = 256
+"""Least CPU units and memory a process must keep beside the sidecar."""
+ENV_NAME = re.compile(r"^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$")
+"""UPPER_SNAKE: the only variable names a secret may take."""
+SSM_PARAMETER = re.compile(
+    r"^(arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter)?/?[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$"
+)
+"""An SSM parameter by name (``/shopmesh/gateway/api-keys``) or by full ARN."""
+SECRET_ARN = re.compile(
+    r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+"
+    r"(:[^:]*:[^:]*:[^:]*)?$"
+)
+"""A Secrets Manager secret by full ARN, optionally with ECS's
+``:json-key:version-stage:version-id`` suffix."""
+KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$")
+TRACING_REQUIRES_EGRESS: Egress = "nat"
+
 DEFAULT_PER_REQUEST_TIMEOUT_S = 15
 """Service Connect per-request timeout of unary-only services: above the runtime's
 10 s default deadline, so the caller's deadline, not the proxy, ends a slow call."""
@@ -91,6 +115,17 @@ class StackConfig:
     gateway_drain_s: float = DEFAULT_DRAIN_GRACE_S
     gateway_grace_s: float = DEFAULT_SHUTDOWN_GRACE_S
     alb_idle_timeout_s: int = DEFAULT_ALB_IDLE_TIMEOUT_S
+    secrets: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """Process (service or gateway) → environment variable → SSM parameter (name or ARN)
+    or Secrets Manager secret ARN. ECS injects each as a container ``Secrets`` entry; the
+    value never appears in a template."""
+    secrets_kms_keys: tuple[str, ...] = ()
+    """Customer managed KMS keys that encrypt those secrets (kms:Decrypt for the execution
+    role); none when they use the AWS managed keys, which need no grant."""
+    tracing: bool = False
+    """Run the ADOT collector beside every process and send its traces to X-Ray."""
+    collector_cpu: int = DEFAULT_COLLECTOR_CPU
+    collector_memory_mib: int = DEFAULT_COLLECTOR_MEMORY_MIB
 
     def service(self, name: str) -> ServiceSpec:
         """The manifest entry ``name``; CfnConfigError when there is none."""
@@ -106,6 +141,8 @@ def validate(config: StackConfig) -> StackConfig:
     _check_timeouts(config)
     _check_edge(config)
     _check_task_size(config)
+    _check_tracing(config)
+    _check_secrets(config)
     _check_manifest(config.manifest)
     return config
 
@@ -163,6 +200,51 @@ def _check_task_size(config: StackConfig) -> None:
         )
     if not config.health_path.startswith("/"):
         raise CfnConfigError(f"health_path must start with '/', got {config.health_path!r}")
+
+
+def _check_tracing(config: StackConfig) -> None:
+    if not config.tracing:
+        return
+    if config.egress != TRACING_REQUIRES_EGRESS:
+        # ECR Public has no VPC endpoint (nor has the X-Ray API among ours): without NAT
+        # the task could pull neither the collector image nor deliver a trace.
+        raise CfnConfigError(
+            "tracing needs egress='nat': the collector image comes from public.ecr.aws,"
+            " which no VPC endpoint serves"
+        )
+    app_cpu = config.cpu - config.collector_cpu
+    app_memory = config.memory_mib - config.collector_memory_mib
+    if (
+        min(config.collector_cpu, config.collector_memory_mib) <= 0
+        or app_cpu < APP_MIN_CPU
+        or app_memory < APP_MIN_MEMORY_MIB
+    ):
+        raise CfnConfigError(
+            f"a {config.cpu}/{config.memory_mib} task leaves {app_cpu} CPU units and"
+            f" {app_memory} MiB beside a {config.collector_cpu}/{config.collector_memory_mib}"
+            f" collector; the app needs at least {APP_MIN_CPU}/{APP_MIN_MEMORY_MIB}:"
+            " choose a larger Fargate size"
+        )
+
+
+def _check_secrets(config: StackConfig) -> None:
+    processes = {spec.name for spec in config.manifest.services}
+    if config.manifest.gateway is not None:
+        processes.add(config.manifest.gateway.name)
+    for process, variables in config.secrets.items():
+        if process not in processes:
+            raise CfnConfigError(f"secrets for {process!r}, which is no process of the manifest")
+        for name, source in variables.items():
+            if not ENV_NAME.match(name):
+                raise CfnConfigError(f"{process}: secret variable {name!r} is not UPPER_SNAKE")
+            if not (SSM_PARAMETER.match(source) or SECRET_ARN.match(source)):
+                raise CfnConfigError(
+                    f"{process}.{name}: {source!r} is neither an SSM parameter name or ARN"
+                    " nor a Secrets Manager secret ARN"
+                )
+    for key in config.secrets_kms_keys:
+        if not KMS_KEY_ARN.match(key):
+            raise CfnConfigError(f"secrets_kms_keys: {key!r} is not a KMS key ARN")
 
 
 def _check_manifest(manifest: Manifest) -> None:

@@ -27,10 +27,9 @@ from cloudformation.task import (
     CONTAINER_HEALTH,
     LOG_GROUP,
     add_task_definition,
-    container_health,
+    app_container,
     container_logs,
     http_probe,
-    image,
 )
 from gateway.edge.config import DEFAULT_HEALTH_PATH
 from services.manifest import GatewaySpec
@@ -95,7 +94,7 @@ def build_edge(config: StackConfig) -> Template:
     return template
 
 
-def environment(gateway: GatewaySpec, config: StackConfig) -> list[ecs.Environment]:
+def environment(gateway: GatewaySpec, config: StackConfig) -> dict[str, object]:
     """The gateway's port and drain timings (so StopTimeout is known to cover them), an
     idle keep-alive above the balancer's, the balancer's nodes (anywhere in the VPC) as
     trusted X-Forwarded-For sources, and each upstream's Service Connect address."""
@@ -108,18 +107,17 @@ def environment(gateway: GatewaySpec, config: StackConfig) -> list[ecs.Environme
     }
     for name in gateway.upstreams:
         values[dependency_env_name(name)] = imported(Exports.connect_endpoint(name))
-    return [ecs.Environment(Name=name, Value=value) for name, value in sorted(values.items())]
+    return values
 
 
 def _container(
     gateway: GatewaySpec, config: StackConfig, log_group: logs.LogGroup
 ) -> ecs.ContainerDefinition:
-    return ecs.ContainerDefinition(
-        Name=gateway.name,
-        Image=image(gateway.name),
-        Essential=True,
-        User=config.container_user,
-        PortMappings=[
+    return app_container(
+        gateway.name,
+        config,
+        log_group,
+        port_mappings=[
             ecs.PortMapping(
                 Name=HTTP_PORT_NAME,
                 ContainerPort=gateway.http_port,
@@ -127,12 +125,8 @@ def _container(
                 AppProtocol="http",
             )
         ],
-        Environment=environment(gateway, config),
-        HealthCheck=container_health(
-            http_probe(gateway.http_port, DEFAULT_HEALTH_PATH, python=bool(gateway.module))
-        ),
-        StopTimeout=config.stop_timeout_s,
-        LogConfiguration=container_logs(log_group, gateway.name),
+        environment=environment(gateway, config),
+        health=http_probe(gateway.http_port, DEFAULT_HEALTH_PATH, python=bool(gateway.module)),
     )
 
 

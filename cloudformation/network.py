@@ -13,10 +13,13 @@ from troposphere import Cidr, GetAtt, GetAZs, Parameter, Ref, Select, Sub, Tags,
 
 from cloudformation.config import StackConfig, validate
 from cloudformation.names import Exports, add_environment, export, joined, scoped
+from cloudformation.secrets import needs_secrets_manager
 
 INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "logs", "ssm")
 """What a private Fargate task needs without NAT: image manifests and layers' metadata
 (ECR api and dkr), awslogs, and SSM parameters for secrets."""
+SECRETS_MANAGER_ENDPOINT = "secretsmanager"
+"""Added only when a configured secret lives in Secrets Manager."""
 GATEWAY_ENDPOINTS = ("s3", "dynamodb")
 """Free gateway endpoints, added in both modes: ECR layers live in S3, and the stateful
 services' tables (a later stack) in DynamoDB."""
@@ -55,7 +58,7 @@ def build_network(config: StackConfig) -> Template:
     if config.egress == "nat":
         _nat_gateways(template, public, private_tables, config.nat_per_az, attachment)
     else:
-        _interface_endpoints(template, private)
+        _interface_endpoints(template, private, config)
     for service in GATEWAY_ENDPOINTS:
         template.add_resource(
             ec2.VPCEndpoint(
@@ -179,7 +182,9 @@ def _nat_gateways(
         )
 
 
-def _interface_endpoints(template: Template, private: list[ec2.Subnet]) -> None:
+def _interface_endpoints(
+    template: Template, private: list[ec2.Subnet], config: StackConfig
+) -> None:
     group = template.add_resource(
         ec2.SecurityGroup(
             "EndpointSecurityGroup",
@@ -192,7 +197,8 @@ def _interface_endpoints(template: Template, private: list[ec2.Subnet]) -> None:
             ],
         )
     )
-    for service in INTERFACE_ENDPOINTS:
+    extra = (SECRETS_MANAGER_ENDPOINT,) if needs_secrets_manager(config) else ()
+    for service in (*INTERFACE_ENDPOINTS, *extra):
         template.add_resource(
             ec2.VPCEndpoint(
                 "".join(part.capitalize() for part in service.split(".")) + "Endpoint",

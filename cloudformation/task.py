@@ -7,14 +7,22 @@ health check and the Lattice target group probe; StopTimeout covers drain + grac
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from troposphere import GetAtt, Ref, Sub, Template, ecs, iam, logs
 
 from cloudformation.config import StackConfig
 from cloudformation.names import ENVIRONMENT, Exports, imported
 from cloudformation.policies import trust
+from cloudformation.secrets import container_secrets, secrets_policy
 from cloudformation.storage import table_environment, table_policy
+from cloudformation.tracing import (
+    COLLECTOR,
+    collector_container,
+    collector_dependency,
+    tracing_environment,
+    xray_policy,
+)
 from services.manifest import ServiceSpec
 from services.runtime.config import ENV_PREFIX, dependency_env_name
 
@@ -42,7 +50,7 @@ def http_probe(port: int, path: str, *, python: bool) -> list[str]:
     return ["CMD-SHELL", f"wget -q -O /dev/null {url} || exit 1"]
 
 
-def environment(spec: ServiceSpec, config: StackConfig) -> list[ecs.Environment]:
+def environment(spec: ServiceSpec, config: StackConfig) -> dict[str, object]:
     """Drain timings (so StopTimeout is known to cover them), the manifest's extra
     variables, and each dependency's Service Connect address imported from its stack."""
     values: dict[str, object] = {
@@ -54,7 +62,7 @@ def environment(spec: ServiceSpec, config: StackConfig) -> list[ecs.Environment]
     for dep in spec.depends_on:
         # The import also orders the stacks: this one cannot exist before its dependency's.
         values[dependency_env_name(dep)] = imported(Exports.connect_endpoint(dep))
-    return [ecs.Environment(Name=name, Value=value) for name, value in sorted(values.items())]
+    return values
 
 
 ContainerFactory = Callable[[logs.LogGroup], ecs.ContainerDefinition]
@@ -79,9 +87,10 @@ def add_task_definition(
     container: ContainerFactory,
     task_policies: Sequence[iam.Policy] = (),
 ) -> ecs.TaskDefinition:
-    """Adds a log group, the execution role (pull ``name``'s image, write its logs), the
-    task role (``task_policies`` and nothing else) and a Fargate task definition of the
-    one container ``container`` builds around the log group."""
+    """Adds a log group, the execution role (pull ``name``'s image, write its logs, read
+    its configured secrets), the task role (``task_policies``, X-Ray with tracing, and
+    nothing else) and a Fargate task definition of the container ``container`` builds
+    around the log group, plus the collector sidecar with tracing."""
     log_group = template.add_resource(
         logs.LogGroup(
             LOG_GROUP,
@@ -94,9 +103,10 @@ def add_task_definition(
             "ExecutionRole",
             Description=f"ECS pulls the {name} image and writes its logs",
             AssumeRolePolicyDocument=trust("ecs-tasks.amazonaws.com"),
-            Policies=[_execution_policy(name, log_group)],
+            Policies=[_execution_policy(name, log_group), *secrets_policy(name, config)],
         )
     )
+    task_policies = [*task_policies, *([xray_policy()] if config.tracing else [])]
     task_role = iam.Role(
         "TaskRole",
         Description=f"What {name} itself may call on AWS"
@@ -119,7 +129,14 @@ def add_task_definition(
             ),
             ExecutionRoleArn=GetAtt(execution_role, "Arn"),
             TaskRoleArn=GetAtt(task_role, "Arn"),
-            ContainerDefinitions=[container(log_group)],
+            ContainerDefinitions=[
+                container(log_group),
+                *(
+                    [collector_container(config, container_logs(log_group, COLLECTOR))]
+                    if config.tracing
+                    else []
+                ),
+            ],
         )
     )
 
@@ -155,12 +172,11 @@ def image(name: str) -> Sub:
 def _container(
     spec: ServiceSpec, config: StackConfig, log_group: logs.LogGroup
 ) -> ecs.ContainerDefinition:
-    return ecs.ContainerDefinition(
-        Name=spec.name,
-        Image=image(spec.name),
-        Essential=True,
-        User=config.container_user,
-        PortMappings=[
+    return app_container(
+        spec.name,
+        config,
+        log_group,
+        port_mappings=[
             ecs.PortMapping(
                 Name=GRPC_PORT_NAME,
                 ContainerPort=spec.grpc_port,
@@ -174,11 +190,41 @@ def _container(
                 AppProtocol="http",
             ),
         ],
-        Environment=environment(spec, config),
-        HealthCheck=container_health(health_command(spec, config.health_path)),
-        StopTimeout=config.stop_timeout_s,
-        LogConfiguration=container_logs(log_group, spec.name),
+        environment=environment(spec, config),
+        health=health_command(spec, config.health_path),
     )
+
+
+def app_container(
+    name: str,
+    config: StackConfig,
+    log_group: logs.LogGroup,
+    *,
+    port_mappings: list[ecs.PortMapping],
+    environment: Mapping[str, object],
+    health: list[str],
+) -> ecs.ContainerDefinition:
+    """Process ``name``'s essential container: its image, non-root, ``environment`` (plus
+    the OTEL_* variables with tracing), its secrets, health check, StopTimeout, logs."""
+    values = {**environment, **tracing_environment(name, config)}
+    container = ecs.ContainerDefinition(
+        Name=name,
+        Image=image(name),
+        Essential=True,
+        User=config.container_user,
+        PortMappings=port_mappings,
+        Environment=[ecs.Environment(Name=k, Value=v) for k, v in sorted(values.items())],
+        HealthCheck=container_health(health),
+        StopTimeout=config.stop_timeout_s,
+        LogConfiguration=container_logs(log_group, name),
+    )
+    # Set only when present, so templates without secrets or tracing stay as they were.
+    secrets = container_secrets(name, config, values)
+    if secrets:
+        container.Secrets = secrets
+    if config.tracing:
+        container.DependsOn = collector_dependency()
+    return container
 
 
 def _execution_policy(name: str, log_group: logs.LogGroup) -> iam.Policy:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 
+from cloudformation.__main__ import add_observability_arguments
 from cloudformation.config import CfnConfigError, StackConfig, validate
 from cloudformation.deploy.aws import Aws, DeployError, lattice_prefix_lists
 from cloudformation.deploy.commands import curl_commands, grpcurl_commands
@@ -18,6 +19,7 @@ from cloudformation.deploy.run import deploy, destroy, spec_for
 from cloudformation.deploy.stack import StackSpec
 from cloudformation.names import REGISTRY, Exports, stack_name
 from cloudformation.plan import deploy_order
+from cloudformation.secrets import load_secrets
 
 DEFAULT_ENVIRONMENT = "shopmesh"
 
@@ -102,7 +104,16 @@ def _destroy(aws: Aws, config: StackConfig, args: argparse.Namespace, reporter: 
 def stack_config(args: argparse.Namespace) -> StackConfig:
     """The templates' settings from the command line (the same choices as ``synth``);
     ``destroy`` needs them too, to know which stacks exist."""
-    return validate(StackConfig(egress=args.egress, storage=args.storage))
+    secrets, keys = load_secrets(args.secrets) if args.secrets else ({}, ())
+    return validate(
+        StackConfig(
+            egress=args.egress,
+            storage=args.storage,
+            tracing=args.tracing,
+            secrets=secrets,
+            secrets_kms_keys=keys,
+        )
+    )
 
 
 def _git_tag() -> str:
@@ -132,6 +143,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--egress", choices=("endpoints", "nat"), default="endpoints")
     parser.add_argument("--storage", choices=("sqlite", "dynamodb"), default="sqlite")
+    add_observability_arguments(parser)
     return parser
 
 

@@ -2,7 +2,8 @@
 
 The default (SQLite) stacks are stored in ``tests/golden/cloudformation/``; with
 ``storage="dynamodb"`` the stacks that differ (the storage stack and the stateful
-services') in its ``dynamodb/`` folder. Regenerate after an intended change with
+services') in its ``dynamodb/`` folder; with ``tracing=True`` one service stack and the edge
+in ``tracing/``. Regenerate after an intended change with
 ``UPDATE_GOLDEN=1 pytest tests/unit/test_cfn_golden.py``.
 """
 
@@ -23,7 +24,13 @@ DYNAMODB = {
     for stack in deploy_order(StackConfig(storage="dynamodb"))
     if stack.key not in DEFAULT or stack.build().to_json() != DEFAULT[stack.key].build().to_json()
 }
-VARIANTS = {GOLDEN: DEFAULT, GOLDEN / "dynamodb": DYNAMODB}
+TRACED_STACKS = ("svc-catalog", "edge")
+TRACING = {
+    stack.key: stack
+    for stack in deploy_order(StackConfig(tracing=True, egress="nat"))
+    if stack.key in TRACED_STACKS
+}
+VARIANTS = {GOLDEN: DEFAULT, GOLDEN / "dynamodb": DYNAMODB, GOLDEN / "tracing": TRACING}
 CASES = [(folder, key) for folder, stacks in VARIANTS.items() for key in stacks]
 
 
@@ -62,3 +69,11 @@ def test_dynamodb_switch_changes_only_storage_and_stateful_stacks() -> None:
     every other template is byte-identical to the SQLite one."""
     stateful = {f"svc-{spec.name}" for spec in StackConfig().manifest.services if spec.stateful}
     assert set(DYNAMODB) == {"storage", *stateful}
+
+
+def test_defaults_spelled_out_leave_every_template_byte_identical() -> None:
+    """No secrets and tracing off, stated explicitly, yield the default templates exactly."""
+    explicit = StackConfig(tracing=False, secrets={}, secrets_kms_keys=())
+    assert {s.key: s.build().to_json() for s in deploy_order(explicit)} == {
+        key: stack.build().to_json() for key, stack in DEFAULT.items()
+    }

@@ -10,6 +10,8 @@ from cfnlint.api import lint
 from cloudformation import StackConfig, deploy_order
 
 REGIONS = ["us-east-1", "eu-west-1"]
+SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:shopmesh/psp-AbCdEf"
+KEY = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 STATEFUL = {f"svc-{spec.name}" for spec in StackConfig().manifest.services if spec.stateful}
 CONFIGS = {
     # configuration → the stacks it changes (None: all of them)
@@ -19,6 +21,22 @@ CONFIGS = {
         {"network"},
     ),
     "dynamodb": (StackConfig(storage="dynamodb"), {"storage", *STATEFUL}),
+    "tracing-secrets": (
+        StackConfig(
+            egress="nat",
+            tracing=True,
+            secrets={
+                "gateway": {"GATEWAY_API_KEYS": "/shopmesh/gateway/api-keys"},
+                "payments": {"SHOPMESH_PSP_TOKEN": SECRET},
+            },
+            secrets_kms_keys=(KEY,),
+        ),
+        {"svc-payments", "svc-catalog", "edge"},
+    ),
+    "secrets-manager-endpoint": (
+        StackConfig(secrets={"payments": {"SHOPMESH_PSP_TOKEN": SECRET}}),
+        {"network"},
+    ),
 }
 CASES = [
     (name, stack.key, stack.build().to_json())

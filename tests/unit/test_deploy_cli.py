@@ -3,8 +3,11 @@ destroy finds the stacks deploy made; the certificate reaches the edge stack."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from cloudformation.config import CfnConfigError
 from cloudformation.deploy.__main__ import _parser, stack_config
 from cloudformation.plan import deploy_order
 
@@ -28,3 +31,25 @@ def test_certificate_defaults_to_none_given_and_bad_choices_exit_2() -> None:
     with pytest.raises(SystemExit) as caught:
         _parser().parse_args(["deploy", "--storage", "redis"])
     assert caught.value.code == 2
+
+
+def test_tracing_and_secrets_reach_the_stack_config(tmp_path: Path) -> None:
+    """--tracing and --secrets FILE shape deploy's (and destroy's) templates like synth's."""
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text(
+        '[secrets.gateway]\nGATEWAY_API_KEYS = "/shopmesh/gateway/api-keys"\n', encoding="utf-8"
+    )
+    args = _parser().parse_args(
+        ["deploy", "--egress", "nat", "--tracing", "--secrets", str(secrets)]
+    )
+    config = stack_config(args)
+    assert config.tracing
+    assert config.secrets == {"gateway": {"GATEWAY_API_KEYS": "/shopmesh/gateway/api-keys"}}
+    default = stack_config(_parser().parse_args(["deploy"]))
+    assert (default.tracing, default.secrets) == (False, {})
+
+
+def test_tracing_without_nat_is_refused_before_any_aws_call() -> None:
+    """Tracing needs NAT egress; the config error comes from stack_config itself."""
+    with pytest.raises(CfnConfigError, match="egress='nat'"):
+        stack_config(_parser().parse_args(["deploy", "--tracing"]))
