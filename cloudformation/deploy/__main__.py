@@ -66,11 +66,10 @@ def _deploy(
         if spec.key != REGISTRY or args.skip_images:
             return
         names = ["gateway", *(service.name for service in config.manifest.services)]
-        repositories = {
-            n: outputs[Exports.repository_uri(n)]
-            for n in names
-            if Exports.repository_uri(n) in outputs
-        }
+        missing = [n for n in names if Exports.repository_uri(n) not in outputs]
+        if missing:  # pushing some images and not others would leave tasks unable to start
+            raise DeployError(f"the registry stack has no repository output for {missing}")
+        repositories = {n: outputs[Exports.repository_uri(n)] for n in names}
         build_and_push(aws.client("ecr"), repositories, values["ImageTag"], config.architecture)
 
     if args.skip_images:
