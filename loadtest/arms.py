@@ -72,6 +72,15 @@ ENTRY = {
 """The service a scenario's request enters the mesh at (mix: any of them)."""
 
 
+def kind_of(scenario: str, number: int) -> str:
+    """The operation ``number`` of ``scenario`` performs: the scenario itself, or for the
+    mix 70 % lookups, 20 % quotes, 10 % checkouts, interleaved deterministically."""
+    if scenario != "mix":
+        return scenario
+    slot = number % 10
+    return "lookup" if slot < 7 else "quote-stream" if slot < 9 else "checkout"
+
+
 def arms_for(scenario: str, names: tuple[str, ...] = ()) -> list[Arm]:
     """The arms of a scenario, optionally only ``names`` (in the scenario's order)."""
     wanted = SCENARIO_ARMS[scenario]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from loadtest.arms import Arm
+from loadtest.arms import Arm, kind_of
 
 METRICS_TIMEOUT_S = 5.0
 
@@ -56,11 +56,7 @@ def loader_traffic(scenario: str, arm: Arm, items: int, number: int) -> Tally:
     so what is left is internal. Through the gateway, the loader talks to no mesh process."""
     if arm.protocol == "gateway":
         return Tally()
-    kind = scenario
-    if scenario == "mix":
-        slot = number % 10
-        kind = "lookup" if slot < 7 else "quote-stream" if slot < 9 else "checkout"
-    if kind == "quote-stream":
+    if kind_of(scenario, number) == "quote-stream":
         if arm.per_item:
             return Tally(items, 2 * items)
         if arm.protocol == "grpc" and arm.shape == "stream":  # N messages each way

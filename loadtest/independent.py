@@ -44,20 +44,31 @@ def grpc_frame(message: bytes) -> bytes:
 
 
 def h2load_command(
-    executable: str, url: str, body: Path, log: Path, *, concurrency: int, duration_s: float
+    executable: str,
+    url: str,
+    body: Path,
+    log: Path,
+    *,
+    concurrency: int,
+    duration_s: float,
+    warmup_s: float = 0.0,
+    deadline_s: float = 10.0,
 ) -> list[str]:
-    """One connection with ``concurrency`` streams in flight, like a gRPC channel."""
+    """One connection with ``concurrency`` streams in flight, like a gRPC channel; each
+    request carries ``deadline_s`` as grpc-timeout, so the server takes the usual path."""
+    # h2load takes whole numbers with a unit, so fractions go as milliseconds.
+    warmup = [f"--warm-up-time={round(warmup_s * 1000)}ms"] if warmup_s else []
     return [
         executable,
         "--clients=1",
         "--threads=1",
         f"--max-concurrent-streams={concurrency}",
-        # h2load takes whole numbers with a unit, so fractions go as milliseconds.
+        *warmup,
         f"--duration={round(duration_s * 1000)}ms",
         f"--data={body}",
         "--header=content-type: application/grpc",
         "--header=te: trailers",
-        "--header=grpc-timeout: 10000m",
+        f"--header=grpc-timeout: {round(deadline_s * 1000)}m",
         f"--log-file={log}",
         url,
     ]

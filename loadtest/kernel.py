@@ -15,7 +15,7 @@ import os
 import shutil
 import socket
 import struct
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -117,11 +117,3 @@ def bring_loopback_up() -> None:
         request = struct.pack("16sH", b"lo", 0)
         flags = struct.unpack("16sH", fcntl.ioctl(sock, _SIOCGIFFLAGS, request)[:18])[1]
         fcntl.ioctl(sock, _SIOCSIFFLAGS, struct.pack("16sH", b"lo", flags | _IFF_UP))
-
-
-def per_operation(total: float, operations: int) -> float | None:
-    return total / operations if operations else None
-
-
-def summed(values: Iterable[float]) -> float:
-    return float(sum(values))

@@ -18,7 +18,7 @@ from shopmesh.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 from shopmesh.orders.v1 import orders_pb2, orders_pb2_grpc
 from shopmesh.pricing.v1 import pricing_pb2, pricing_pb2_grpc
 
-from loadtest.arms import Arm
+from loadtest.arms import Arm, kind_of
 from loadtest.clients import OPERATION_ID, REQUEST_TIMEOUT_S, GrpcChannels, HttpClient, classify
 from loadtest.schedule import Operation, Outcome
 from loadtest.targets import Targets
@@ -72,8 +72,7 @@ class Shop:
 
         async def run(number: int) -> Outcome:
             ids = {OPERATION_ID: f"{tag}-{number}"} if number < TAG_LIMIT else {}
-            kind = scenario if scenario != "mix" else _mixed(number)
-            return await _guarded(kinds[kind](number, ids))
+            return await _guarded(kinds[kind_of(scenario, number)](number, ids))
 
         return run
 
@@ -244,12 +243,6 @@ class Shop:
                 raise ValueError("no gateway to send to")
             return http, self._targets.gateway, True
         return http, self._targets.rest[service], False
-
-
-def _mixed(number: int) -> str:
-    """The mix: 70 % lookups, 20 % quotes, 10 % checkouts, interleaved deterministically."""
-    slot = number % 10
-    return "lookup" if slot < 7 else "quote-stream" if slot < 9 else "checkout"
 
 
 async def _quote_stream(

@@ -3,6 +3,7 @@ other with a progress bar, and collect one ``RunResult``."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import os
 import platform
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import grpc
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -81,7 +83,7 @@ async def execute(
             for scenario in plan.scenarios:
                 load = plan.load
                 if plan.rates and scenario in plan.rates:
-                    load = Load(**{**load.__dict__, "rate_per_s": plan.rates[scenario]})
+                    load = dataclasses.replace(load, rate_per_s=plan.rates[scenario])
                 for arm in arms_for(scenario, plan.arms):
                     expected = _expected_measured(load)
                     task = progress.add_task(f"{scenario} · {arm.name}", total=expected)
@@ -149,8 +151,6 @@ def _settings(plan: Plan) -> dict[str, Any]:
 
 
 def _environment(netns: bool, targets: Targets) -> dict[str, Any]:
-    import grpc
-
     return {
         "cpus": os.cpu_count(),
         "python": platform.python_version(),

@@ -136,6 +136,13 @@ class Runner:
         return {m[1]: int(m[2]) for m in map(STARTED.search, self.lines) if m is not None}
 
 
+def run_mesh(
+    manifest: Path, data_dir: Path, *extra: str, env: dict[str, str] | None = None
+) -> Runner:
+    """``python -m services.mesh run`` of ``manifest`` with its data in ``data_dir``."""
+    return Runner("run", "--manifest", str(manifest), "--data-dir", str(data_dir), *extra, env=env)
+
+
 def run_once(*args: str, timeout_s: float = EXIT_TIMEOUT_S) -> subprocess.CompletedProcess[str]:
     """One ``python -m services.mesh`` command to completion, output captured."""
     return subprocess.run(

@@ -24,6 +24,7 @@ from tests.integration.runner_harness import (
     FAST_STOP,
     Runner,
     alive,
+    run_mesh,
     run_once,
     serving_runner,
     wait_until_gone,
@@ -56,7 +57,7 @@ def test_run_serves_until_sigint_then_exits_zero_leaving_no_child(
 ) -> None:
     """The runner prints the table and grpcurl lines, grpcurl lists through the printed
     address, and SIGINT stops every child dependents-first and exits 0 without a traceback."""
-    runner = Runner("run", "--manifest", str(manifest), "--data-dir", str(tmp_path), *FAST_STOP)
+    runner = run_mesh(manifest, tmp_path, *FAST_STOP)
     start_runner.append(runner)
     runner.wait_for(r"\bready\b")
     assert re.search(r"^SERVICE\s+ADDRESS\s+HEALTHZ\s+STATE\s+PID$", runner.output, re.M)
@@ -142,9 +143,7 @@ def test_second_sigint_kills_services_at_once(
     manifest: Path, tmp_path: Path, start_runner: list[Runner]
 ) -> None:
     """A second SIGINT during a slow drain SIGKILLs the services and exits 1 at once."""
-    runner = Runner(
-        "run", "--manifest", str(manifest), "--data-dir", str(tmp_path), "--drain-delay-s", "30"
-    )
+    runner = run_mesh(manifest, tmp_path, "--drain-delay-s", "30")
     start_runner.append(runner)
     runner.wait_for(r"\bready\b")
     pids = runner.child_pids()
@@ -162,7 +161,7 @@ def test_services_stop_when_the_runner_is_killed(
     manifest: Path, tmp_path: Path, start_runner: list[Runner]
 ) -> None:
     """SIGKILL on the runner still stops its children (the guard sees stdin close)."""
-    runner = Runner("run", "--manifest", str(manifest), "--data-dir", str(tmp_path), *FAST_STOP)
+    runner = run_mesh(manifest, tmp_path, *FAST_STOP)
     start_runner.append(runner)
     runner.wait_for(r"\bready\b")
     pids = runner.child_pids()
@@ -176,12 +175,9 @@ def test_run_exits_1_with_last_lines_when_a_service_fails_to_start(
 ) -> None:
     """A service that exits during start-up is named with its last output lines; its
     dependents never start and the runner exits 1."""
-    runner = Runner(
-        "run",
-        "--manifest",
-        str(manifest),
-        "--data-dir",
-        str(tmp_path),
+    runner = run_mesh(
+        manifest,
+        tmp_path,
         env={"SHOPMESH_PRODUCT_COUNT": "0"},  # every service rejects this setting
     )
     start_runner.append(runner)
@@ -214,7 +210,7 @@ def test_run_exits_1_when_a_service_dies_while_running(
 ) -> None:
     """A service killed behind the runner's back is reported by name, the others are
     stopped cleanly and the runner exits 1."""
-    runner = Runner("run", "--manifest", str(manifest), "--data-dir", str(tmp_path), *FAST_STOP)
+    runner = run_mesh(manifest, tmp_path, *FAST_STOP)
     start_runner.append(runner)
     runner.wait_for(r"\bready\b")
     pids = runner.child_pids()
@@ -230,7 +226,7 @@ def test_sigint_during_start_up_stops_what_started_and_exits_zero(
     manifest: Path, tmp_path: Path, start_runner: list[Runner]
 ) -> None:
     """Ctrl-C while services are still starting stops them without a traceback, exit 0."""
-    runner = Runner("run", "--manifest", str(manifest), "--data-dir", str(tmp_path), *FAST_STOP)
+    runner = run_mesh(manifest, tmp_path, *FAST_STOP)
     start_runner.append(runner)
     runner.wait_for(r"started catalog \(pid \d+\)")
     runner.process.send_signal(signal.SIGINT)

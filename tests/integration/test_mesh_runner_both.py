@@ -23,6 +23,7 @@ from services.mesh import plan, probe
 from tests.integration.runner_harness import (
     FAST_STOP,
     Runner,
+    run_mesh,
     run_once,
     serving_runner,
     wait_until_gone,
@@ -94,12 +95,9 @@ def test_sigint_stops_both_meshes_dependents_first_and_exits_zero(
     """SIGINT stops each mesh in its own order (pricing before catalog, pricing-rest
     before catalog-rest), every process exits cleanly and the runner exits 0."""
     manifest = write_manifest(tmp_path, gateway=False)
-    runner = Runner(
-        "run",
-        "--manifest",
-        str(manifest),
-        "--data-dir",
-        str(tmp_path),
+    runner = run_mesh(
+        manifest,
+        tmp_path,
         "--transport",
         "both",
         *FAST_STOP,
@@ -127,12 +125,9 @@ def test_both_stops_the_rest_mesh_too_when_the_grpc_mesh_fails_to_start(
     """A gateway that rejects its settings fails the gRPC mesh's start-up; the REST mesh
     started beside it is stopped as well, cleanly, and the runner exits 1 without "ready"."""
     manifest = write_manifest(tmp_path, gateway=True)
-    runner = Runner(
-        "run",
-        "--manifest",
-        str(manifest),
-        "--data-dir",
-        str(tmp_path),
+    runner = run_mesh(
+        manifest,
+        tmp_path,
         "--transport",
         "both",
         *FAST_STOP,

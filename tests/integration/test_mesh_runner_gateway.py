@@ -22,6 +22,7 @@ from services.mesh import LocalMesh, probe
 from tests.integration.runner_harness import (
     FAST_STOP,
     Runner,
+    run_mesh,
     run_once,
     serving_runner,
     wait_until_gone,
@@ -50,7 +51,7 @@ def _get(url: str) -> tuple[int, str, bytes]:
 
 
 def _run(manifest: Path, data_dir: Path, *extra: str) -> Runner:
-    return Runner("run", "--manifest", str(manifest), "--data-dir", str(data_dir), *extra)
+    return run_mesh(manifest, data_dir, *extra)
 
 
 @pytest.fixture
@@ -167,12 +168,9 @@ def test_run_exits_1_naming_the_gateway_when_its_configuration_is_bad(
 ) -> None:
     """A gateway that rejects its settings fails start-up by name with its one-line error;
     the services it would front stop cleanly and the runner exits 1."""
-    runner = Runner(
-        "run",
-        "--manifest",
-        str(manifest),
-        "--data-dir",
-        str(tmp_path),
+    runner = run_mesh(
+        manifest,
+        tmp_path,
         *FAST_STOP,
         env={"GATEWAY_MAX_BODY_BYTES": "lots"},  # only the gateway reads GATEWAY_*
     )

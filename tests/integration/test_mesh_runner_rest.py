@@ -26,6 +26,7 @@ from services.mesh.examples import REST_EXAMPLES, CurlExample
 from tests.integration.runner_harness import (
     FAST_STOP,
     Runner,
+    run_mesh,
     run_once,
     serving_runner,
     wait_until_gone,
@@ -150,12 +151,9 @@ def test_rest_run_from_the_environment_stops_dependents_first_on_sigterm(
     """MESH_TRANSPORT=rest runs the REST mesh; SIGTERM stops pricing-rest before the
     catalog-rest it depends on, each exits cleanly, the runner exits 0, nothing is left."""
     manifest = write_manifest(tmp_path, gateway=False)
-    runner = Runner(
-        "run",
-        "--manifest",
-        str(manifest),
-        "--data-dir",
-        str(tmp_path),
+    runner = run_mesh(
+        manifest,
+        tmp_path,
         *FAST_STOP,
         env={"MESH_TRANSPORT": "rest"},
     )

@@ -19,7 +19,7 @@ import grpc
 from shopmesh.catalog.v1 import catalog_pb2
 
 from loadtest.independent import grpc_frame as grpc_frame  # re-exported for the bench paths
-from loadtest.independent import h2load_counts, h2load_latencies_ms
+from loadtest.independent import h2load_command, h2load_counts, h2load_latencies_ms
 from tools.bench.loader import BENCH_SKU, CALL_DEADLINE_S, LoadResult, process_cpu_s
 from tools.bench.procs import LOADER_SLACK_S, ServerProcess
 from tools.bench.stats import percentile
@@ -73,23 +73,18 @@ def command(
     warmup_s: float,
     duration_s: float,
 ) -> list[str]:
-    """One connection with ``concurrency`` streams in flight, like the Python loader."""
-    return [
+    """One connection with ``concurrency`` streams in flight, like the Python loader, and
+    the Python loader's deadline."""
+    return h2load_command(
         executable,
-        "--clients=1",
-        "--threads=1",
-        f"--max-concurrent-streams={concurrency}",
-        # h2load takes whole numbers with a unit, so fractions go as milliseconds.
-        f"--warm-up-time={round(warmup_s * 1000)}ms",
-        f"--duration={round(duration_s * 1000)}ms",
-        f"--data={body}",
-        "--header=content-type: application/grpc",
-        "--header=te: trailers",
-        # The same deadline the Python loader sets, so the server takes the same path.
-        f"--header=grpc-timeout: {round(CALL_DEADLINE_S * 1000)}m",
-        f"--log-file={log}",
         f"http://{target}{METHOD}",
-    ]
+        body,
+        log,
+        concurrency=concurrency,
+        duration_s=duration_s,
+        warmup_s=warmup_s,
+        deadline_s=CALL_DEADLINE_S,
+    )
 
 
 def parse(summary: str, log_lines: Sequence[str]) -> H2loadResult:
