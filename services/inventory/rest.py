@@ -12,6 +12,7 @@ from typing import Any
 
 from services.common.errors import DomainError, FieldViolation, InvalidArgument
 from services.inventory.domain import Inventory, Reservation, Stock
+from services.runtime.rest.body import JsonObject
 from services.runtime.rest.errors import status_document
 from services.runtime.rest.json_types import time_json
 from services.runtime.rest.request import RestRequest
@@ -39,6 +40,10 @@ def _too_many(field: str, limit: int) -> InvalidArgument:
     return InvalidArgument.of(FieldViolation(field, f"at most {limit} per request"))
 
 
+def _reservation_fields(item: JsonObject) -> tuple[str, str, int]:
+    return item.string("reservationKey"), item.string("sku"), item.integer("quantity")
+
+
 class InventoryResource:
     def __init__(self, inventory: Inventory) -> None:
         self._inventory = inventory
@@ -57,26 +62,16 @@ class InventoryResource:
 
     async def reserve(self, request: RestRequest) -> dict[str, Any]:
         body = request.json()
-        key, sku, quantity = (
-            body.string("reservationKey"),
-            body.string("sku"),
-            body.integer("quantity"),
-        )
+        key, sku, quantity = _reservation_fields(body)
         body.done()
         return reservation_json(self._inventory.reserve(key, sku, quantity))
 
     async def reserve_batch(self, request: RestRequest) -> dict[str, Any]:
         body = request.json()
-        items = body.objects("reservations")
+        wanted = body.each("reservations", _reservation_fields)
         body.done()
-        if len(items) > MAX_BATCH:
+        if len(wanted) > MAX_BATCH:
             raise _too_many("reservations", MAX_BATCH)
-        wanted = []
-        for item in items:
-            wanted.append(
-                (item.string("reservationKey"), item.string("sku"), item.integer("quantity"))
-            )
-            item.done()
         results: list[dict[str, Any]] = []
         for key, sku, quantity in wanted:
             try:
@@ -93,13 +88,9 @@ class InventoryResource:
 
     async def restock(self, request: RestRequest) -> dict[str, Any]:
         body = request.json()
-        items = body.objects("deliveries")
+        deliveries = body.each("deliveries", lambda i: (i.string("sku"), i.integer("quantity")))
         body.done()
-        if len(items) > MAX_RESTOCK_DELIVERIES:
+        if len(deliveries) > MAX_RESTOCK_DELIVERIES:
             raise _too_many("deliveries", MAX_RESTOCK_DELIVERIES)
-        deliveries = []
-        for item in items:
-            deliveries.append((item.string("sku"), item.integer("quantity")))
-            item.done()
         self._inventory.restock_many(deliveries)
         return {"deliveries": len(deliveries), "unitsAdded": sum(q for _, q in deliveries)}

@@ -75,10 +75,7 @@ class OrdersResource:
 
     async def place_order(self, request: RestRequest) -> dict[str, Any]:
         body = request.json()
-        items = []
-        for item in body.objects("items"):
-            items.append(LineItem(item.string("sku"), item.integer("quantity")))
-            item.done()
+        items = body.each("items", lambda i: LineItem(i.string("sku"), i.integer("quantity")))
         command = PlaceOrder(
             idempotency_key=request.header(IDEMPOTENCY_KEY_HEADER),
             customer_id=body.string("customerId"),

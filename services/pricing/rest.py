@@ -36,10 +36,7 @@ class PricingResource:
 
     async def quote(self, request: RestRequest) -> dict[str, Any]:
         body = request.json()
-        items = []
-        for item in body.objects("items"):
-            items.append(QuoteItem(item.string("sku"), item.integer("quantity")))
-            item.done()
+        items = body.each("items", lambda i: QuoteItem(i.string("sku"), i.integer("quantity")))
         region, promo_code = body.string("region"), body.string("promoCode")
         body.done()
         quote = self._pricer.quote(items, region, promo_code)

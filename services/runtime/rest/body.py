@@ -8,12 +8,14 @@ it was not asked for, so a typo is a 400 naming the field, never silently ignore
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 import orjson
 
 from services.common.errors import FieldViolation, InvalidArgument
+
+T = TypeVar("T")
 
 
 def bad_field(field: str, description: str) -> InvalidArgument:
@@ -76,6 +78,15 @@ class JsonObject:
     def objects(self, key: str) -> list[JsonObject]:
         values = self._get(key, list, "an array of objects") or []
         return [JsonObject(item, f"{self._name(key)}[{i}]") for i, item in enumerate(values)]
+
+    def each(self, key: str, read: Callable[[JsonObject], T]) -> list[T]:
+        """``read`` applied to every object of the array ``key``, each then checked for
+        fields ``read`` did not ask for."""
+        values = []
+        for item in self.objects(key):
+            values.append(read(item))
+            item.done()
+        return values
 
     def strings(self, key: str) -> list[str]:
         values = self._get(key, list, "an array of strings") or []
