@@ -7,9 +7,16 @@ imports grpc, so the same domain code runs behind any transport.
 
 from __future__ import annotations
 
+import logging
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar
+
+ERROR_DOMAIN = "shopmesh.dev"
+"""google.rpc.ErrorInfo.domain of every error the shop reports, whatever the transport."""
+
+_log = logging.getLogger("shopmesh.errors")
 
 
 @dataclass(frozen=True)
@@ -110,6 +117,20 @@ class Internal(DomainError):
     """A broken invariant reported on purpose (bugs surface as plain exceptions)."""
 
     kind = "internal"
+
+    @classmethod
+    def unexpected(cls, exc: BaseException, where: str) -> Internal:
+        """What an unexpected exception becomes at a transport boundary: INTERNAL with an
+        opaque id; the traceback goes to our log, never on the wire."""
+        error_id = uuid.uuid4().hex
+        _log.error(
+            "unhandled exception", exc_info=exc, extra={"error_id": error_id, "method": where}
+        )
+        return cls(
+            message=f"internal error (error id {error_id})",
+            reason="INTERNAL",
+            metadata={"error_id": error_id},
+        )
 
 
 ERROR_KINDS: dict[str, type[DomainError]] = {

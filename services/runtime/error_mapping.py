@@ -10,8 +10,6 @@ domain code never sees grpc types.
 from __future__ import annotations
 
 import functools
-import logging
-import uuid
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, ParamSpec, TypeVar
 
@@ -20,6 +18,7 @@ from google.protobuf import any_pb2, duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
 from services.common.errors import (
+    ERROR_DOMAIN,
     ERROR_KINDS,
     DomainError,
     FieldViolation,
@@ -27,10 +26,8 @@ from services.common.errors import (
 )
 from services.runtime.http_status import CODE_OF_KIND, KIND_OF_CODE
 
-ERROR_DOMAIN = "shopmesh.dev"
 STATUS_DETAILS_KEY = "grpc-status-details-bin"
 
-_log = logging.getLogger("shopmesh.errors")
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -90,20 +87,7 @@ def status_from_error(error: DomainError) -> status_pb2.Status:
 
 def internal_status(exc: BaseException, method: str) -> status_pb2.Status:
     """INTERNAL with an opaque id; the traceback goes to our log, never on the wire."""
-    error_id = uuid.uuid4().hex
-    _log.error(
-        "unhandled exception",
-        exc_info=exc,
-        extra={"error_id": error_id, "method": method},
-    )
-    info = error_details_pb2.ErrorInfo(
-        reason="INTERNAL", domain=ERROR_DOMAIN, metadata={"error_id": error_id}
-    )
-    return status_pb2.Status(
-        code=code_pb2.INTERNAL,
-        message=f"internal error (error id {error_id})",
-        details=[_pack(info)],
-    )
+    return status_from_error(Internal.unexpected(exc, method))
 
 
 def trailing_metadata_for(status: status_pb2.Status) -> tuple[tuple[str, bytes], ...]:

@@ -9,12 +9,11 @@ no grpc); tests hold it equal to ``json_format`` of ``error_mapping.status_from_
 
 from __future__ import annotations
 
-import logging
-import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from services.common.errors import (
+    ERROR_DOMAIN,
     ERROR_KINDS,
     DeadlineExceeded,
     DomainError,
@@ -24,12 +23,9 @@ from services.common.errors import (
 )
 from services.runtime.http_status import CODE_OF_KIND, GRPC_TO_HTTP, KIND_OF_CODE, GrpcCode
 
-ERROR_DOMAIN = "shopmesh.dev"
 TYPE_PREFIX = "type.googleapis.com/google.rpc."
 
 _KNOWN_CODES = frozenset(int(code) for code in GrpcCode)
-
-_log = logging.getLogger("shopmesh.errors")
 
 
 def _duration(seconds: float) -> str:
@@ -103,15 +99,7 @@ def http_status_of(document: Mapping[str, Any]) -> int:
 
 def internal_document(exc: BaseException, where: str) -> dict[str, Any]:
     """INTERNAL with an opaque id; the traceback goes to our log, never on the wire."""
-    error_id = uuid.uuid4().hex
-    _log.error("unhandled exception", exc_info=exc, extra={"error_id": error_id, "method": where})
-    info = {
-        "@type": TYPE_PREFIX + "ErrorInfo",
-        "reason": "INTERNAL",
-        "domain": ERROR_DOMAIN,
-        "metadata": {"error_id": error_id},
-    }
-    return _status(GrpcCode.INTERNAL, f"internal error (error id {error_id})", [info])
+    return status_document(Internal.unexpected(exc, where))
 
 
 def problem_document(code: GrpcCode, message: str, reason: str) -> dict[str, Any]:
