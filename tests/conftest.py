@@ -15,6 +15,8 @@ from services.runtime.rest.host import RestBuild, RestHost
 from services.runtime.server import BuildParts, ServiceHost
 from services.runtime.tracing import Tracing
 
+pytest_plugins = ("tests.dynamodb_tables",)
+
 TEST_RUNTIME = RuntimeConfig(
     service_name="test",
     host="127.0.0.1",

@@ -4,14 +4,14 @@ import os
 from collections.abc import Mapping
 
 from services.inventory.app import build, build_rest
-from services.runtime.config import data_dir_from_env, product_count_from_env
+from services.runtime.config import product_count_from_env, storage_from_env
 from services.runtime.main import Transports, service_main
 
 
 def transports(env: Mapping[str, str]) -> Transports:
-    database = data_dir_from_env(env) / "inventory.sqlite3"
+    storage = storage_from_env(env)
     count = product_count_from_env(env)
-    return Transports(grpc=build(database, count), rest=build_rest(database, count))
+    return Transports(grpc=build(storage, count), rest=build_rest(storage, count))
 
 
 if __name__ == "__main__":

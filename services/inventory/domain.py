@@ -1,17 +1,18 @@
 """Stock levels and idempotent reservations.
 
-Every mutation runs in one write transaction of the store, so a check ("enough units?")
-and the change it guards commit together or not at all. The methods are synchronous:
-a SQLite call takes microseconds, less than handing it to a thread would.
+Every mutation runs as one unit of the store (``atomically``), so a check ("enough
+units?") and the change it guards commit together or not at all. A unit is a function of
+the records it reads: a store may run it again after a write conflict (DynamoDB does).
+The methods are synchronous; adapters run them off the event loop when the store blocks.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Protocol, TypeVar
 
 from services.common.clock import Clock, utc_now
 from services.common.errors import FailedPrecondition, FieldViolation, NotFound
@@ -23,9 +24,7 @@ from services.common.validation import (
     text_violation,
 )
 
-if TYPE_CHECKING:
-    from services.inventory.store import InventoryRecords, InventoryStore
-
+T = TypeVar("T")
 MAX_KEY_LENGTH = 200
 MAX_RESERVE_QUANTITY = 10_000
 MAX_RESTOCK_QUANTITY = 1_000_000
@@ -58,18 +57,54 @@ class Stock:
     reserved: int
 
 
-class Inventory:
-    """Stock and reservations over an InventoryStore."""
+class InventoryRecords(Protocol):
+    """Reads and writes inside one unit of an InventoryStorage."""
 
-    def __init__(self, store: InventoryStore, clock: Clock = utc_now) -> None:
+    def stock(self, sku: str) -> Stock | None:
+        """The stock of ``sku``, if the SKU is stocked."""
+
+    def move_stock(self, sku: str, available_delta: int, reserved_delta: int) -> Stock:
+        """Adds the deltas to a stocked SKU's counters and returns the new stock."""
+
+    def reservation(self, reservation_key: str) -> Reservation | None:
+        """The reservation stored under this key, if any."""
+
+    def add_reservation(self, reservation: Reservation) -> None:
+        """Stores a new reservation."""
+
+    def set_state(self, reservation_key: str, state: ReservationState) -> None:
+        """Changes a stored reservation's state."""
+
+
+class InventoryStorage(Protocol):
+    """Where stock and reservations live: SQLite locally, DynamoDB on AWS."""
+
+    blocking: bool
+    """True when calls wait on the network, so they must not run on the event loop."""
+
+    def atomically(self, work: Callable[[InventoryRecords], T], *, write: bool = True) -> T:
+        """Runs ``work`` on the records and commits its writes all together, or none."""
+
+    def close(self) -> None:
+        """Releases the connection."""
+
+
+class Inventory:
+    """Stock and reservations over an InventoryStorage."""
+
+    def __init__(self, store: InventoryStorage, clock: Clock = utc_now) -> None:
         self._store = store
         self._clock = clock
+
+    @property
+    def blocking(self) -> bool:
+        """True when calls wait on the network (run them off the event loop)."""
+        return self._store.blocking
 
     def get_stock(self, sku: str) -> Stock:
         """The stock of ``sku``; InvalidArgument if malformed, NotFound if unknown."""
         raise_violations([sku_violation(sku, "sku")])
-        with self._store.transaction(write=False) as records:
-            return _stock_of(records, sku)
+        return self._store.atomically(lambda records: _stock_of(records, sku), write=False)
 
     def reserve(self, reservation_key: str, sku: str, quantity: int) -> Reservation:
         """Holds ``quantity`` units of ``sku`` under ``reservation_key``.
@@ -85,7 +120,9 @@ class Inventory:
                 range_violation(quantity, "quantity", 1, MAX_RESERVE_QUANTITY),
             ]
         )
-        with self._store.transaction() as records:
+        now = self._clock()
+
+        def reserve(records: InventoryRecords) -> Reservation:
             existing = records.reservation(reservation_key)
             if existing is not None:
                 if (existing.sku, existing.quantity) != (sku, quantity):
@@ -104,17 +141,18 @@ class Inventory:
                         "requested": str(quantity),
                     },
                 )
-            reservation = Reservation(
-                reservation_key, sku, quantity, ReservationState.HELD, self._clock()
-            )
+            reservation = Reservation(reservation_key, sku, quantity, ReservationState.HELD, now)
             records.add_reservation(reservation)
             records.move_stock(sku, -quantity, quantity)
             return reservation
 
+        return self._store.atomically(reserve)
+
     def release(self, reservation_key: str) -> Reservation:
         """Returns a reservation's units to stock; a released reservation is returned as is."""
         raise_violations([text_violation(reservation_key, "reservation_key", MAX_KEY_LENGTH)])
-        with self._store.transaction() as records:
+
+        def release(records: InventoryRecords) -> Reservation:
             reservation = records.reservation(reservation_key)
             if reservation is None:
                 raise NotFound(
@@ -129,11 +167,12 @@ class Inventory:
             records.move_stock(reservation.sku, reservation.quantity, -reservation.quantity)
             return replace(reservation, state=ReservationState.RELEASED)
 
+        return self._store.atomically(release)
+
     def restock(self, sku: str, quantity: int) -> Stock:
         """Adds ``quantity`` delivered units to the available stock of a known SKU."""
         raise_violations(_delivery_violations(sku, quantity, ""))
-        with self._store.transaction() as records:
-            return _add_stock(records, sku, quantity)
+        return self._store.atomically(lambda records: _add_stock(records, sku, quantity))
 
     def restock_many(self, deliveries: Sequence[tuple[str, int]]) -> list[Stock]:
         """Applies a delivery note of (sku, quantity) lines all at once, or not at all.
@@ -146,8 +185,9 @@ class Inventory:
             for index, (sku, quantity) in enumerate(deliveries)
             for violation in _delivery_violations(sku, quantity, f"deliveries[{index}].")
         )
-        with self._store.transaction() as records:
-            return [_add_stock(records, sku, quantity) for sku, quantity in deliveries]
+        return self._store.atomically(
+            lambda records: [_add_stock(records, sku, quantity) for sku, quantity in deliveries]
+        )
 
 
 def _delivery_violations(sku: str, quantity: int, prefix: str) -> list[FieldViolation | None]:

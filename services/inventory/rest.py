@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.common.errors import DomainError, FieldViolation, InvalidArgument
+from services.common.offload import Offload
 from services.inventory.domain import Inventory, Reservation, Stock
 from services.runtime.rest.body import JsonObject
 from services.runtime.rest.errors import status_document
@@ -47,6 +48,7 @@ def _reservation_fields(item: JsonObject) -> tuple[str, str, int]:
 class InventoryResource:
     def __init__(self, inventory: Inventory) -> None:
         self._inventory = inventory
+        self._call = Offload(inventory.blocking)
 
     def routes(self) -> list[Route]:
         return [
@@ -58,13 +60,13 @@ class InventoryResource:
         ]
 
     async def get_stock(self, request: RestRequest) -> dict[str, Any]:
-        return stock_json(self._inventory.get_stock(request.params["sku"]))
+        return stock_json(await self._call(self._inventory.get_stock, request.params["sku"]))
 
     async def reserve(self, request: RestRequest) -> dict[str, Any]:
         body = request.json()
         key, sku, quantity = _reservation_fields(body)
         body.done()
-        return reservation_json(self._inventory.reserve(key, sku, quantity))
+        return reservation_json(await self._call(self._inventory.reserve, key, sku, quantity))
 
     async def reserve_batch(self, request: RestRequest) -> dict[str, Any]:
         body = request.json()
@@ -72,6 +74,24 @@ class InventoryResource:
         body.done()
         if len(wanted) > MAX_BATCH:
             raise _too_many("reservations", MAX_BATCH)
+        return {"results": await self._call(self._reserve_each, wanted)}
+
+    async def release(self, request: RestRequest) -> dict[str, Any]:
+        request.optional_json().done()
+        key = request.params["reservationKey"]
+        return reservation_json(await self._call(self._inventory.release, key))
+
+    async def restock(self, request: RestRequest) -> dict[str, Any]:
+        body = request.json()
+        deliveries = body.each("deliveries", lambda i: (i.string("sku"), i.integer("quantity")))
+        body.done()
+        if len(deliveries) > MAX_RESTOCK_DELIVERIES:
+            raise _too_many("deliveries", MAX_RESTOCK_DELIVERIES)
+        await self._call(self._inventory.restock_many, deliveries)
+        return {"deliveries": len(deliveries), "unitsAdded": sum(q for _, q in deliveries)}
+
+    def _reserve_each(self, wanted: list[tuple[str, str, int]]) -> list[dict[str, Any]]:
+        """One result per reservation: the reservation, or why that one failed."""
         results: list[dict[str, Any]] = []
         for key, sku, quantity in wanted:
             try:
@@ -80,17 +100,4 @@ class InventoryResource:
                 results.append({"reservationKey": key, "error": status_document(error)})
                 continue
             results.append({"reservationKey": key, "reservation": reservation_json(reservation)})
-        return {"results": results}
-
-    async def release(self, request: RestRequest) -> dict[str, Any]:
-        request.optional_json().done()
-        return reservation_json(self._inventory.release(request.params["reservationKey"]))
-
-    async def restock(self, request: RestRequest) -> dict[str, Any]:
-        body = request.json()
-        deliveries = body.each("deliveries", lambda i: (i.string("sku"), i.integer("quantity")))
-        body.done()
-        if len(deliveries) > MAX_RESTOCK_DELIVERIES:
-            raise _too_many("deliveries", MAX_RESTOCK_DELIVERIES)
-        self._inventory.restock_many(deliveries)
-        return {"deliveries": len(deliveries), "unitsAdded": sum(q for _, q in deliveries)}
+        return results

@@ -8,6 +8,7 @@ from typing import Any
 from shopmesh.inventory.v1 import inventory_pb2, inventory_pb2_grpc
 
 from services.common.errors import DomainError, FieldViolation, InvalidArgument
+from services.common.offload import Offload
 from services.inventory.domain import Inventory, Reservation, ReservationState, Stock
 from services.runtime.convert import timestamp_to_pb
 from services.runtime.error_mapping import status_from_error
@@ -39,33 +40,34 @@ def stock_to_pb(stock: Stock) -> inventory_pb2.Stock:
 class InventoryServicer(inventory_pb2_grpc.InventoryServiceServicer):
     def __init__(self, inventory: Inventory) -> None:
         self._inventory = inventory
+        self._call = Offload(inventory.blocking)
 
     async def GetStock(  # noqa: N802 - gRPC method name
         self, request: inventory_pb2.GetStockRequest, context: Any
     ) -> inventory_pb2.GetStockResponse:
         return inventory_pb2.GetStockResponse(
-            stock=stock_to_pb(self._inventory.get_stock(request.sku))
+            stock=stock_to_pb(await self._call(self._inventory.get_stock, request.sku))
         )
 
     async def Reserve(  # noqa: N802
         self, request: inventory_pb2.ReserveRequest, context: Any
     ) -> inventory_pb2.ReserveResponse:
-        reservation = self._inventory.reserve(
-            request.reservation_key, request.sku, request.quantity
+        reservation = await self._call(
+            self._inventory.reserve, request.reservation_key, request.sku, request.quantity
         )
         return inventory_pb2.ReserveResponse(reservation=reservation_to_pb(reservation))
 
     async def Release(  # noqa: N802
         self, request: inventory_pb2.ReleaseRequest, context: Any
     ) -> inventory_pb2.ReleaseResponse:
-        reservation = self._inventory.release(request.reservation_key)
+        reservation = await self._call(self._inventory.release, request.reservation_key)
         return inventory_pb2.ReleaseResponse(reservation=reservation_to_pb(reservation))
 
     async def ReserveStream(  # noqa: N802
         self, request_iterator: AsyncIterator[inventory_pb2.ReserveStreamRequest], context: Any
     ) -> AsyncIterator[inventory_pb2.ReserveStreamResponse]:
         async for request in request_iterator:
-            yield self._reserve_item(request)
+            yield await self._call(self._reserve_item, request)
 
     async def BatchReserve(  # noqa: N802
         self, request: inventory_pb2.BatchReserveRequest, context: Any
@@ -75,7 +77,7 @@ class InventoryServicer(inventory_pb2_grpc.InventoryServiceServicer):
                 FieldViolation("reservations", f"at most {MAX_BATCH_RESERVATIONS} per call")
             )
         return inventory_pb2.BatchReserveResponse(
-            results=[self._reserve_item(item) for item in request.reservations]
+            results=await self._call(lambda: [self._reserve_item(i) for i in request.reservations])
         )
 
     def _reserve_item(
@@ -105,7 +107,7 @@ class InventoryServicer(inventory_pb2_grpc.InventoryServiceServicer):
                     FieldViolation("deliveries", f"at most {MAX_RESTOCK_DELIVERIES} per stream")
                 )
             deliveries.append((request.sku, request.quantity))
-        self._inventory.restock_many(deliveries)
+        await self._call(self._inventory.restock_many, deliveries)
         return inventory_pb2.RestockResponse(
             deliveries=len(deliveries), units_added=sum(q for _, q in deliveries)
         )

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from os import PathLike
+from typing import TypeVar
 
 from services.common.seed import seed_products
 from services.common.sqlite import Database, decode_time, encode_time
-from services.inventory.domain import Reservation, ReservationState, Stock
+from services.inventory.domain import InventoryRecords, Reservation, ReservationState, Stock
+
+T = TypeVar("T")
 
 SCHEMA = (
     """
@@ -31,12 +33,14 @@ SCHEMA = (
 )
 
 
-class InventoryStore:
+class SqliteInventoryStore:
     """Stock and reservations in one SQLite file (":memory:" for tests).
 
     A new file is seeded with ``initial_stock`` (SKU -> units, by default the seeded
     products' stock); an existing file is opened as it is.
     """
+
+    blocking = False
 
     def __init__(
         self, path: str | PathLike[str], initial_stock: Mapping[str, int] | None = None
@@ -50,18 +54,17 @@ class InventoryStore:
 
         self._db = Database(path, SCHEMA, seed)
 
-    @contextmanager
-    def transaction(self, *, write: bool = True) -> Iterator[InventoryRecords]:
-        """The records of one transaction, committed only if the block succeeds."""
+    def atomically(self, work: Callable[[InventoryRecords], T], *, write: bool = True) -> T:
+        """Runs ``work`` in one transaction, committed only if it returns."""
         with self._db.transaction(write=write) as connection:
-            yield InventoryRecords(connection)
+            return work(SqliteInventoryRecords(connection))
 
     def close(self) -> None:
         """Closes the database."""
         self._db.close()
 
 
-class InventoryRecords:
+class SqliteInventoryRecords:
     """Reads and writes inside one open transaction."""
 
     def __init__(self, connection: sqlite3.Connection) -> None:

@@ -12,17 +12,19 @@ from shopmesh.orders.v1 import orders_pb2_grpc
 from services.orders.config import OrdersConfig
 from services.orders.grpc_clients import grpc_ports
 from services.orders.ports import CatalogPort, InventoryPort, PaymentsPort, PricingPort
+from services.orders.records import OrderStorage
 from services.orders.rest import OrdersResource
 from services.orders.rest_clients import rest_ports
 from services.orders.service import OrderService
 from services.orders.servicer import SERVICE_NAME, OrdersServicer
-from services.orders.store import OrderStore
+from services.orders.store import SqliteOrderStore
 from services.runtime.channels import Channels
 from services.runtime.rest.client import RestClient
 from services.runtime.rest.host import RestBuild, RestParts
 from services.runtime.server import BuildParts, Registration, ServiceParts
 
 DEPENDENCIES = ("catalog", "pricing", "inventory", "payments")
+DATABASE_FILE = "orders.sqlite3"
 
 _log = logging.getLogger("shopmesh.orders")
 
@@ -33,8 +35,17 @@ def _open(
     config: OrdersConfig, ports: tuple[CatalogPort, PricingPort, InventoryPort, PaymentsPort]
 ) -> tuple[OrderService, Job, Callable[[], Awaitable[None]]]:
     """The order service over ``ports``, its recovery sweep and its close hook."""
-    config.database.parent.mkdir(parents=True, exist_ok=True)
-    store = OrderStore(config.database)
+    storage = config.storage
+    store: OrderStorage
+    if storage.kind == "dynamodb":
+        # Imported here: boto3 costs every process that does not use it ~0.2 s at start.
+        from services.common.dynamodb import open_table
+        from services.orders.dynamodb import DynamoOrderStore
+
+        store = DynamoOrderStore(open_table(storage))
+    else:
+        storage.data_dir.mkdir(parents=True, exist_ok=True)
+        store = SqliteOrderStore(storage.data_dir / DATABASE_FILE)
     orders = OrderService(store, *ports)
 
     async def recover() -> None:

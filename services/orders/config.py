@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
-from services.runtime.config import ENV_PREFIX, ConfigError, data_dir_from_env, number_from_env
+from services.runtime.config import (
+    ENV_PREFIX,
+    ConfigError,
+    StorageConfig,
+    number_from_env,
+    storage_from_env,
+)
 
 DEFAULT_RECOVERY_INTERVAL_S = 5.0
 """How often unfinished sagas (a crash, or a dependency down mid-compensation) are swept."""
@@ -21,7 +26,7 @@ calls, or one unary call per item (3N+1)."""
 
 @dataclass(frozen=True)
 class OrdersConfig:
-    database: Path
+    storage: StorageConfig
     recovery_interval_s: float = DEFAULT_RECOVERY_INTERVAL_S
     rest_fanout: str = "per-item"
     grpc_fanout: str = "stream"
@@ -43,7 +48,7 @@ def orders_config_from_env(env: Mapping[str, str]) -> OrdersConfig:
             f"{ENV_PREFIX}GRPC_FANOUT must be stream, batch or per-item, got {grpc_fanout!r}"
         )
     return OrdersConfig(
-        database=data_dir_from_env(env) / "orders.sqlite3",
+        storage=storage_from_env(env),
         recovery_interval_s=interval,
         rest_fanout=fanout,
         grpc_fanout=grpc_fanout,

@@ -88,7 +88,7 @@ class OrdersResource:
         return order_json(await self._orders.place_order(command))
 
     async def get_order(self, request: RestRequest) -> dict[str, Any]:
-        return order_json(self._orders.get_order(request.params["orderId"]))
+        return order_json(await self._orders.get_order(request.params["orderId"]))
 
     async def cancel_order(self, request: RestRequest) -> dict[str, Any]:
         body = request.optional_json()
@@ -104,5 +104,5 @@ class OrdersResource:
             query.integer("limit", DEFAULT_EVENT_PAGE) or DEFAULT_EVENT_PAGE, MAX_EVENT_PAGE
         )
         query.done()
-        events = self._orders.events_after(after, order_id, limit=limit)
+        events = await self._orders.events_after(after, order_id, limit=limit)
         return {"events": [event_json(event) for event in events]}

@@ -1,7 +1,7 @@
 """The order saga: lookup, quote, reserve, charge, confirm; compensated newest first.
 
-Every step ends with one transaction that records its outcome, its event and the next
-step together. Effects that must be undone on failure (reservations, the charge) go to
+Every step ends with one unit of work of the store that records its outcome, its event
+and the next step together. Effects that must be undone on failure (reservations, the charge) go to
 the saga log; reservations are logged as in doubt *before* the call, so a call that
 raised, or a process that died mid-call, still gets them released. Compensation calls
 are idempotent downstream, so repeating one after a crash is harmless; forward steps are
@@ -13,6 +13,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
+from datetime import datetime
+from functools import partial
 from typing import NoReturn
 
 from services.common.clock import Clock
@@ -39,8 +41,8 @@ from services.orders.ports import (
     PricingPort,
     ReservationRequest,
 )
+from services.orders.records import OrderRecords, OrderStorage
 from services.orders.saga_log import Effect, EffectKind, EffectState, SagaRecord, SagaStatus
-from services.orders.store import OrderStore
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +54,7 @@ class OrderSaga:
 
     def __init__(
         self,
-        store: OrderStore,
+        store: OrderStorage,
         catalog: CatalogPort,
         pricing: PricingPort,
         inventory: InventoryPort,
@@ -87,12 +89,15 @@ class OrderSaga:
             except Exception as exc:
                 await self._fail(order_id, step, exc)
 
-    def start_cancellation(self, order_id: str, reason: str) -> None:
+    async def start_cancellation(self, order_id: str, reason: str) -> None:
         """Logs the cancellation of a confirmed order, unless one is already under way."""
-        with self._store.transaction() as records:
+
+        def cancel(records: OrderRecords) -> None:
             saga = records.saga.get(order_id)
             if saga is not None and saga.status is SagaStatus.DONE:
                 records.saga.cancel(order_id, reason)
+
+        await self._store.run(cancel)
 
     async def settle(self, order_id: str) -> bool:
         """Finishes an unfinished saga by compensation alone; False if it was finished.
@@ -100,16 +105,17 @@ class OrderSaga:
         A saga found RUNNING was interrupted (its process died mid-step): it fails with
         SAGA_INTERRUPTED. Raises what an undo call raises; the log keeps what was undone.
         """
-        saga = self._saga(order_id)
+        saga = await self._saga(order_id)
         if saga.status is SagaStatus.DONE:
             return False
         if saga.status is SagaStatus.RUNNING:
-            with self._store.transaction() as records:
-                records.saga.fail(order_id, _interrupted(order_id, saga.step))
-            saga = self._saga(order_id)
+            interrupted = _interrupted(order_id, saga.step)
+            await self._store.run(lambda records: records.saga.fail(order_id, interrupted))
+            saga = await self._saga(order_id)
         await self._compensate(saga)
         now = self._clock()
-        with self._store.transaction() as records:
+
+        def finish(records: OrderRecords) -> None:
             if saga.status is SagaStatus.CANCELLING:
                 records.set_state(order_id, OrderState.CANCELLED, now)
                 records.append_event(order_id, OrderEventType.CANCELLED, now, saga.cancel_reason)
@@ -119,6 +125,8 @@ class OrderSaga:
                 detail = failure.message if failure else ""
                 records.append_event(order_id, OrderEventType.FAILED, now, detail)
             records.saga.finish(order_id)
+
+        await self._store.run(finish)
         return True
 
     async def try_settle(self, order_id: str) -> bool:
@@ -131,8 +139,7 @@ class OrderSaga:
 
     async def _fail(self, order_id: str, step: SagaStep, exc: Exception) -> NoReturn:
         error = _reported(exc, order_id, step)
-        with self._store.transaction() as records:
-            records.saga.fail(order_id, error)
+        await self._store.run(lambda records: records.saga.fail(order_id, error))
         await self.try_settle(order_id)
         if isinstance(exc, DomainError):
             raise error from exc
@@ -143,20 +150,11 @@ class OrderSaga:
             reason = saga.cancel_reason or "order cancelled"
         else:
             reason = f"order failed: {saga.error.reason if saga.error else 'unknown'}"
-        with self._store.transaction(write=False) as records:
-            effects = records.saga.to_undo(saga.order_id)
+        order_id = saga.order_id
+        effects = await self._store.run(lambda records: records.saga.to_undo(order_id), write=False)
         for effect in effects:
             detail = await self._undo(effect, reason)
-            now = self._clock()
-            with self._store.transaction() as records:
-                records.saga.mark_compensated(effect.effect_id)
-                if detail is not None:
-                    kind = (
-                        OrderEventType.REFUNDED
-                        if effect.kind is EffectKind.CHARGE
-                        else OrderEventType.STOCK_RELEASED
-                    )
-                    records.append_event(saga.order_id, kind, now, detail)
+            await self._store.run(partial(_compensated, order_id, effect, detail, self._clock()))
 
     async def _undo(self, effect: Effect, reason: str) -> str | None:
         """Undoes one effect downstream; returns the event detail, None if nothing was there.
@@ -195,9 +193,13 @@ class OrderSaga:
                     metadata={"field": f"items[{index}].sku", "sku": item.sku},
                 )
         now = self._clock()
-        with self._store.transaction() as records:
-            records.name_lines(order_id, [products[item.sku].name for item in command.items], now)
+        names = [products[item.sku].name for item in command.items]
+
+        def named(records: OrderRecords) -> None:
+            records.name_lines(order_id, names, now)
             records.saga.advance(order_id, SagaStep.QUOTE)
+
+        await self._store.run(named)
 
     async def _quote(self, order_id: str, command: PlaceOrder) -> None:
         lines = await self._pricing.quote(command.items, command.region, command.promo_code)
@@ -205,10 +207,13 @@ class OrderSaga:
             "pricing", [item.sku for item in command.items], [line.sku for line in lines]
         )
         now = self._clock()
-        with self._store.transaction() as records:
+
+        def priced(records: OrderRecords) -> None:
             records.price_lines(order_id, [line.total for line in lines], now)
             records.saga.advance(order_id, SagaStep.RESERVE)
             records.append_event(order_id, OrderEventType.QUOTED, now)
+
+        await self._store.run(priced)
 
     async def _reserve(self, order_id: str, command: PlaceOrder) -> None:
         requests = [
@@ -216,16 +221,18 @@ class OrderSaga:
             for index, item in enumerate(command.items)
         ]
         keys = [request.reservation_key for request in requests]
-        with self._store.transaction() as records:
-            targets = [(request.reservation_key, request.sku) for request in requests]
-            records.saga.add_effects(
+        targets = [(request.reservation_key, request.sku) for request in requests]
+        await self._store.run(
+            lambda records: records.saga.add_effects(
                 order_id, EffectKind.RESERVATION, targets, EffectState.IN_DOUBT
             )
+        )
         outcomes = await self._inventory.reserve(requests)
         _expect_answers("inventory", keys, [outcome.reservation_key for outcome in outcomes])
         errors = [outcome.error for outcome in outcomes if outcome.error is not None]
         now = self._clock()
-        with self._store.transaction() as records:
+
+        def settled(records: OrderRecords) -> None:
             records.saga.settle_doubts(
                 order_id,
                 made=[o.reservation_key for o in outcomes if o.error is None],
@@ -234,44 +241,67 @@ class OrderSaga:
             if not errors:
                 records.saga.advance(order_id, SagaStep.CHARGE)
                 records.append_event(order_id, OrderEventType.RESERVED, now)
+
+        await self._store.run(settled)
         if errors:
             raise errors[0]
 
     async def _charge(self, order_id: str, command: PlaceOrder) -> None:
-        total = self._order(order_id).total
+        total = (await self._order(order_id)).total
         key = charge_key(order_id)
         # Logged before the call, by idempotency key: if the reply is lost (timeout,
         # crash), compensation asks payments what happened under this key and refunds.
-        with self._store.transaction() as records:
-            records.saga.add_effects(order_id, EffectKind.CHARGE, [(key, "")], EffectState.IN_DOUBT)
+        await self._store.run(
+            lambda records: records.saga.add_effects(
+                order_id, EffectKind.CHARGE, [(key, "")], EffectState.IN_DOUBT
+            )
+        )
         charge_id = await self._payments.charge(key, total, command.payment_token, order_id)
         now = self._clock()
-        with self._store.transaction() as records:
+
+        def charged(records: OrderRecords) -> None:
             records.saga.settle_doubts(order_id, made=[key], not_made=[])
             records.set_charge(order_id, charge_id, now)
             records.saga.advance(order_id, SagaStep.CONFIRM)
             records.append_event(order_id, OrderEventType.CHARGED, now, charge_id)
 
+        await self._store.run(charged)
+
     async def _confirm(self, order_id: str, command: PlaceOrder) -> None:
         now = self._clock()
-        with self._store.transaction() as records:
+
+        def confirmed(records: OrderRecords) -> None:
             records.set_state(order_id, OrderState.CONFIRMED, now)
             records.saga.finish(order_id)
             records.append_event(order_id, OrderEventType.CONFIRMED, now)
 
-    def _order(self, order_id: str) -> Order:
-        with self._store.transaction(write=False) as records:
-            order = records.order(order_id)
+        await self._store.run(confirmed)
+
+    async def _order(self, order_id: str) -> Order:
+        order = await self._store.run(lambda records: records.order(order_id), write=False)
         if order is None:
             raise LookupError(f"order {order_id} vanished from the store")
         return order
 
-    def _saga(self, order_id: str) -> SagaRecord:
-        with self._store.transaction(write=False) as records:
-            saga = records.saga.get(order_id)
+    async def _saga(self, order_id: str) -> SagaRecord:
+        saga = await self._store.run(lambda records: records.saga.get(order_id), write=False)
         if saga is None:
             raise LookupError(f"order {order_id} has no saga")
         return saga
+
+
+def _compensated(
+    order_id: str, effect: Effect, detail: str | None, now: datetime, records: OrderRecords
+) -> None:
+    """Marks an undone effect, with a REFUNDED/STOCK_RELEASED event if something was undone."""
+    records.saga.mark_compensated(order_id, effect.effect_id)
+    if detail is not None:
+        kind = (
+            OrderEventType.REFUNDED
+            if effect.kind is EffectKind.CHARGE
+            else OrderEventType.STOCK_RELEASED
+        )
+        records.append_event(order_id, kind, now, detail)
 
 
 def _reported(exc: Exception, order_id: str, step: SagaStep) -> DomainError:

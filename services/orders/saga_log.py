@@ -3,6 +3,9 @@
 It is what lets a restarted process finish a saga: the log says which step was running
 and which reservations and charges exist, and compensation marks each effect as undone
 right after undoing it. Forward steps are never re-run from the log.
+
+This module holds the log's types and its SQLite rows; the DynamoDB store keeps the same
+log in each order's saga item (dynamodb.py).
 """
 
 from __future__ import annotations
@@ -70,8 +73,8 @@ class SagaRecord:
         return OrderFailure(self.step.value, self.error.reason, self.error.message)
 
 
-class SagaLog:
-    """Saga rows and effects inside one open transaction of the orders store."""
+class SqliteSagaLog:
+    """The SagaLog (records.py) as rows inside one open transaction of the SQLite store."""
 
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._connection = connection
@@ -165,11 +168,11 @@ class SagaLog:
             for row in rows
         ]
 
-    def mark_compensated(self, effect_id: int) -> None:
+    def mark_compensated(self, order_id: str, effect_id: int) -> None:
         """Records that an effect was undone."""
         self._connection.execute(
-            "UPDATE saga_effects SET state = ? WHERE effect_id = ?",
-            (EffectState.COMPENSATED.value, effect_id),
+            "UPDATE saga_effects SET state = ? WHERE order_id = ? AND effect_id = ?",
+            (EffectState.COMPENSATED.value, order_id, effect_id),
         )
 
     def _set(self, order_id: str, column: str, value: str) -> None:

@@ -1,8 +1,9 @@
 """The orders service: idempotent placement, cancellation, lookups and the event feed.
 
-One OrderService owns its database file: idempotency between concurrent requests is kept
-in this process (a map of in-flight placements and a lock per order) on top of the
-durable records, so two processes must not share a file.
+One OrderService owns its store: idempotency between concurrent requests is kept in this
+process (a map of in-flight placements and a lock per order) on top of the durable
+records, so two processes must not share a SQLite file or a DynamoDB table (on AWS the
+orders service runs as one task; see the manifest's ``single_task``).
 """
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ from services.orders.domain import (
 from services.orders.events import EventFeed
 from services.orders.locks import KeyedLocks
 from services.orders.ports import CatalogPort, InventoryPort, PaymentsPort, PricingPort
+from services.orders.records import IdempotencyRecord, OrderRecords, OrderStorage
 from services.orders.saga import OrderSaga
-from services.orders.store import IdempotencyRecord, OrderStore
 from services.orders.validation import (
     MAX_TEXT_LENGTH,
     order_id_violation,
@@ -47,7 +48,7 @@ class OrderService:
 
     def __init__(
         self,
-        store: OrderStore,
+        store: OrderStorage,
         catalog: CatalogPort,
         pricing: PricingPort,
         inventory: InventoryPort,
@@ -102,7 +103,7 @@ class OrderService:
             ]
         )
         async with self._locks.hold(order_id):
-            order = self.get_order(order_id)
+            order = await self.get_order(order_id)
             if order.state is OrderState.CANCELLED:
                 return order
             if order.state is not OrderState.CONFIRMED:
@@ -111,15 +112,14 @@ class OrderService:
                     reason="ORDER_NOT_CANCELLABLE",
                     metadata={"order_id": order_id, "state": order.state.value},
                 )
-            self._saga.start_cancellation(order_id, reason)
+            await self._saga.start_cancellation(order_id, reason)
             await self._saga.settle(order_id)
-        return self.get_order(order_id)
+        return await self.get_order(order_id)
 
-    def get_order(self, order_id: str) -> Order:
+    async def get_order(self, order_id: str) -> Order:
         """The order; InvalidArgument if the id is malformed, NotFound if unknown."""
         validate_order_id(order_id)
-        with self._store.transaction(write=False) as records:
-            order = records.order(order_id)
+        order = await self._store.run(lambda records: records.order(order_id), write=False)
         if order is None:
             raise NotFound(
                 message=f"order {order_id} does not exist",
@@ -129,13 +129,14 @@ class OrderService:
             )
         return order
 
-    def events_after(
+    async def events_after(
         self, after_sequence: int, order_id: str = "", limit: int | None = None
     ) -> list[OrderEvent]:
         """Stored events with a sequence above ``after_sequence``, of one order or all."""
         _check_event_query(after_sequence, order_id)
-        with self._store.transaction(write=False) as records:
-            return records.events(after_sequence, order_id, limit=limit)
+        return await self._store.run(
+            lambda records: records.events(after_sequence, order_id, limit=limit), write=False
+        )
 
     def watch(self, after_sequence: int, order_id: str = "") -> AsyncGenerator[OrderEvent, None]:
         """Stored events after ``after_sequence``, then live ones, until the consumer stops.
@@ -151,8 +152,7 @@ class OrderService:
         Meant for start-up and a periodic sweep. Sagas this process is running right now
         are skipped; a saga whose undo fails again stays for the next sweep.
         """
-        with self._store.transaction(write=False) as records:
-            order_ids = records.saga.unfinished()
+        order_ids = await self._store.run(lambda records: records.saga.unfinished(), write=False)
         finished = 0
         for order_id in order_ids:
             if self._locks.held(order_id):
@@ -163,19 +163,19 @@ class OrderService:
         return finished
 
     async def _place(self, command: PlaceOrder, fingerprint: str) -> Order:
-        with self._store.transaction(write=False) as records:
-            known = records.idempotency_key(command.idempotency_key)
+        key = command.idempotency_key
+        known = await self._store.run(lambda records: records.idempotency_key(key), write=False)
         if known is not None:
             if known.fingerprint != fingerprint:
                 raise idempotency_key_reused("idempotency_key", f"order {known.order_id}")
             return await self._replay(known.order_id)
         order_id = new_order_id()
         async with self._locks.hold(order_id):
-            self._create(order_id, command, fingerprint)
+            await self._create(order_id, command, fingerprint)
             await self._saga.run(order_id, command)
-        return self.get_order(order_id)
+        return await self.get_order(order_id)
 
-    def _create(self, order_id: str, command: PlaceOrder, fingerprint: str) -> None:
+    async def _create(self, order_id: str, command: PlaceOrder, fingerprint: str) -> None:
         now = self._clock()
         lines = tuple(
             OrderLine(item.sku, "", item.quantity, Money.zero(), reservation_key(order_id, index))
@@ -192,7 +192,8 @@ class OrderService:
             create_time=now,
             update_time=now,
         )
-        with self._store.transaction() as records:
+
+        def create(records: OrderRecords) -> None:
             records.add_order(order)
             records.add_idempotency_key(
                 command.idempotency_key, IdempotencyRecord(fingerprint, order_id)
@@ -200,15 +201,16 @@ class OrderService:
             records.saga.start(order_id)
             records.append_event(order_id, OrderEventType.CREATED, now, command.customer_id)
 
+        await self._store.run(create)
+
     async def _replay(self, order_id: str) -> Order:
         """The first outcome of an order placed before, finishing its saga if it must."""
         async with self._locks.hold(order_id):
             await self._saga.try_settle(order_id)
-        with self._store.transaction(write=False) as records:
-            saga = records.saga.get(order_id)
+        saga = await self._store.run(lambda records: records.saga.get(order_id), write=False)
         if saga is not None and saga.error is not None:
             raise saga.error
-        return self.get_order(order_id)
+        return await self.get_order(order_id)
 
     def _placed(self, key: str, task: asyncio.Task[Order]) -> None:
         del self._placing[key]

@@ -88,7 +88,7 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
         self, request: orders_pb2.GetOrderRequest, context: Any
     ) -> orders_pb2.GetOrderResponse:
         return orders_pb2.GetOrderResponse(
-            order=order_to_pb(self._orders.get_order(request.order_id))
+            order=order_to_pb(await self._orders.get_order(request.order_id))
         )
 
     async def CancelOrder(  # noqa: N802

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from services.payments.domain import FailurePolicy
-from services.runtime.config import ENV_PREFIX, ConfigError, data_dir_from_env
+from services.runtime.config import ENV_PREFIX, ConfigError, StorageConfig, storage_from_env
 
 
 @dataclass(frozen=True)
 class PaymentsConfig:
-    database: Path
+    storage: StorageConfig
     failures: FailurePolicy = field(default_factory=FailurePolicy)
 
 
@@ -32,4 +31,4 @@ def payments_config_from_env(env: Mapping[str, str]) -> PaymentsConfig:
         decline_every=_every(env, "PAYMENTS_DECLINE_EVERY"),
         unavailable_every=_every(env, "PAYMENTS_UNAVAILABLE_EVERY"),
     )
-    return PaymentsConfig(database=data_dir_from_env(env) / "payments.sqlite3", failures=policy)
+    return PaymentsConfig(storage=storage_from_env(env), failures=policy)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import enum
+import itertools
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Protocol, TypeVar
 
 from services.common.clock import Clock, utc_now
 from services.common.errors import FailedPrecondition, FieldViolation, NotFound, Unavailable
@@ -19,8 +21,7 @@ from services.common.validation import (
     violation_unless,
 )
 
-if TYPE_CHECKING:
-    from services.payments.store import ChargeRecords, PaymentsStore
+T = TypeVar("T")
 
 CHARGE_ID_PATTERN = re.compile(r"^ch_[0-9a-f]{24}$")
 CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
@@ -64,8 +65,40 @@ class FailurePolicy:
             raise ValueError("decline_every and unavailable_every must not be negative")
 
 
+class ChargeRecords(Protocol):
+    """Reads and writes inside one unit of a PaymentsStorage."""
+
+    def by_id(self, charge_id: str) -> ChargeRecord | None:
+        """The charge with this id, if any."""
+
+    def by_key(self, idempotency_key: str) -> ChargeRecord | None:
+        """The charge made under this idempotency key, if any."""
+
+    def add(self, charge: ChargeRecord) -> None:
+        """Stores a new charge."""
+
+    def mark_refunded(self, charge_id: str, reason: str) -> None:
+        """Records that a charge was refunded, and why."""
+
+
+class PaymentsStorage(Protocol):
+    """Where charges live: SQLite locally, DynamoDB on AWS."""
+
+    blocking: bool
+    """True when calls wait on the network, so they must not run on the event loop."""
+
+    def atomically(self, work: Callable[[ChargeRecords], T], *, write: bool = True) -> T:
+        """Runs ``work`` on the records and commits its writes all together, or none.
+
+        ``work`` may run more than once (after a write conflict); only its last run counts.
+        """
+
+    def close(self) -> None:
+        """Releases the connection."""
+
+
 class Payments:
-    """Charges over a PaymentsStore, failing as the FailurePolicy says.
+    """Charges over a PaymentsStorage, failing as the FailurePolicy says.
 
     The attempt counter behind ``decline_every``/``unavailable_every`` lives in memory: it
     restarts at zero with the process, which is all a simulation needs. Only new charges
@@ -73,12 +106,17 @@ class Payments:
     """
 
     def __init__(
-        self, store: PaymentsStore, policy: FailurePolicy | None = None, clock: Clock = utc_now
+        self, store: PaymentsStorage, policy: FailurePolicy | None = None, clock: Clock = utc_now
     ) -> None:
         self._store = store
         self._policy = policy or FailurePolicy()
         self._clock = clock
-        self._attempts = 0
+        self._attempts = itertools.count(1)  # next() is atomic: calls may run on threads
+
+    @property
+    def blocking(self) -> bool:
+        """True when calls wait on the network (run them off the event loop)."""
+        return self._store.blocking
 
     def charge(
         self, idempotency_key: str, amount: Money, payment_token: str, reference: str
@@ -90,7 +128,9 @@ class Payments:
         so a retry under the same key is tried afresh.
         """
         _check_charge(idempotency_key, amount, payment_token, reference)
-        with self._store.transaction() as records:
+        now = self._clock()
+
+        def charge(records: ChargeRecords) -> ChargeRecord:
             existing = records.by_key(idempotency_key)
             if existing is not None:
                 if existing.amount != amount:
@@ -106,32 +146,37 @@ class Payments:
                 amount=amount,
                 reference=reference,
                 state=ChargeState.CAPTURED,
-                create_time=self._clock(),
+                create_time=now,
             )
             records.add(charge)
             return charge
 
+        return self._store.atomically(charge)
+
     def refund(self, charge_id: str, reason: str) -> ChargeRecord:
         """Refunds a charge in full; refunding a refunded charge returns it unchanged."""
         raise_violations([_charge_id_violation(charge_id)])
-        with self._store.transaction() as records:
+
+        def refund(records: ChargeRecords) -> ChargeRecord:
             charge = _charge_of(records, charge_id)
             if charge.state is ChargeState.REFUNDED:
                 return charge
             records.mark_refunded(charge_id, reason)
             return replace(charge, state=ChargeState.REFUNDED)
 
+        return self._store.atomically(refund)
+
     def get(self, charge_id: str) -> ChargeRecord:
         """The charge with this id; InvalidArgument if malformed, NotFound if unknown."""
         raise_violations([_charge_id_violation(charge_id)])
-        with self._store.transaction(write=False) as records:
-            return _charge_of(records, charge_id)
+        return self._store.atomically(lambda records: _charge_of(records, charge_id), write=False)
 
     def find(self, idempotency_key: str) -> ChargeRecord:
         """The charge made under ``idempotency_key``; NotFound if no charge was made."""
         raise_violations([text_violation(idempotency_key, "idempotency_key", MAX_TEXT_LENGTH)])
-        with self._store.transaction(write=False) as records:
-            charge = records.by_key(idempotency_key)
+        charge = self._store.atomically(
+            lambda records: records.by_key(idempotency_key), write=False
+        )
         if charge is None:
             raise NotFound(
                 message=f"no charge under idempotency key {idempotency_key!r}",
@@ -142,16 +187,16 @@ class Payments:
         return charge
 
     def _authorise(self, payment_token: str) -> None:
-        # Runs inside the write transaction, so attempts are counted one at a time.
-        self._attempts += 1
+        # Counts processor attempts: a unit of work run again after a conflict counts again.
+        attempt = next(self._attempts)
         policy = self._policy
-        if policy.unavailable_every and self._attempts % policy.unavailable_every == 0:
+        if policy.unavailable_every and attempt % policy.unavailable_every == 0:
             raise Unavailable(
                 message="the payment processor is unavailable, retry shortly",
                 reason="PROCESSOR_UNAVAILABLE",
                 retry_after_s=UNAVAILABLE_RETRY_AFTER_S,
             )
-        declined_by_turn = policy.decline_every and self._attempts % policy.decline_every == 0
+        declined_by_turn = policy.decline_every and attempt % policy.decline_every == 0
         if payment_token in policy.decline_tokens or declined_by_turn:
             raise FailedPrecondition(message="the card was declined", reason="PAYMENT_DECLINED")
 

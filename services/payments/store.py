@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from os import PathLike
+from typing import TypeVar
 
 from services.common.money import Money
 from services.common.sqlite import Database, decode_time, encode_time
-from services.payments.domain import ChargeRecord, ChargeState
+from services.payments.domain import ChargeRecord, ChargeRecords, ChargeState
+
+T = TypeVar("T")
 
 SCHEMA = (
     """
@@ -27,24 +29,25 @@ SCHEMA = (
 )
 
 
-class PaymentsStore:
+class SqlitePaymentsStore:
     """Charges in one SQLite file (":memory:" for tests)."""
+
+    blocking = False
 
     def __init__(self, path: str | PathLike[str]) -> None:
         self._db = Database(path, SCHEMA)
 
-    @contextmanager
-    def transaction(self, *, write: bool = True) -> Iterator[ChargeRecords]:
-        """The records of one transaction, committed only if the block succeeds."""
+    def atomically(self, work: Callable[[ChargeRecords], T], *, write: bool = True) -> T:
+        """Runs ``work`` in one transaction, committed only if it returns."""
         with self._db.transaction(write=write) as connection:
-            yield ChargeRecords(connection)
+            return work(SqliteChargeRecords(connection))
 
     def close(self) -> None:
         """Closes the database."""
         self._db.close()
 
 
-class ChargeRecords:
+class SqliteChargeRecords:
     """Reads and writes inside one open transaction."""
 
     def __init__(self, connection: sqlite3.Connection) -> None:

@@ -28,6 +28,9 @@ DEFAULT_REST_POOL_SIZE = 256
 """Keep-alive connections a REST client may hold per dependency: enough that a per-item
 fan-out at the load test's concurrency never queues for a connection."""
 
+STORAGES = ("sqlite", "dynamodb")
+"""Where stateful services keep data: a SQLite file (local default) or a DynamoDB table."""
+
 TRANSPORTS = ("grpc", "rest")
 """What a service process serves: gRPC (HTTP/2) or the REST/JSON baseline (HTTP/1.1)."""
 
@@ -133,6 +136,39 @@ def product_count_from_env(env: Mapping[str, str]) -> int:
 def data_dir_from_env(env: Mapping[str, str]) -> Path:
     """SHOPMESH_DATA_DIR: where stateful services keep their SQLite files."""
     return Path(_get(env, "DATA_DIR", "data"))
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    """Where a stateful service keeps its data."""
+
+    kind: str = "sqlite"
+    data_dir: Path = Path("data")
+    """SQLite: the folder of the service's file."""
+    table: str = ""
+    """DynamoDB: the table (the storage stack's ``<environment>-<service>``)."""
+    region: str = ""
+    endpoint_url: str = ""
+    """DynamoDB: a local endpoint (moto, DynamoDB Local) instead of AWS's."""
+
+
+def storage_from_env(env: Mapping[str, str]) -> StorageConfig:
+    """SHOPMESH_STORAGE (sqlite | dynamodb), SHOPMESH_DATA_DIR for SQLite;
+    SHOPMESH_DYNAMODB_TABLE (required), SHOPMESH_DYNAMODB_ENDPOINT and AWS_REGION (or
+    AWS_DEFAULT_REGION) for DynamoDB. Credentials come from the usual AWS chain."""
+    kind = _get(env, "STORAGE", "sqlite").strip().lower()
+    if kind not in STORAGES:
+        raise ConfigError(f"{ENV_PREFIX}STORAGE must be sqlite or dynamodb, got {kind!r}")
+    table = _get(env, "DYNAMODB_TABLE", "").strip()
+    if kind == "dynamodb" and not table:
+        raise ConfigError(f"{ENV_PREFIX}STORAGE=dynamodb needs {ENV_PREFIX}DYNAMODB_TABLE")
+    return StorageConfig(
+        kind=kind,
+        data_dir=data_dir_from_env(env),
+        table=table,
+        region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION", ""),
+        endpoint_url=_get(env, "DYNAMODB_ENDPOINT", "").strip(),
+    )
 
 
 def dependency_env_name(dependency: str) -> str:

@@ -17,7 +17,7 @@ from services.payments import app as payments
 from services.payments.config import PaymentsConfig
 from services.payments.domain import FailurePolicy
 from services.pricing import app as pricing
-from services.runtime.config import RuntimeConfig
+from services.runtime.config import RuntimeConfig, StorageConfig
 from services.runtime.rest.host import RestBuild, RestHost
 from services.runtime.server import BuildParts, ServiceHost
 from services.runtime.tracing import Tracing
@@ -59,18 +59,21 @@ async def running_mesh(
     grpc_fanout: str = "stream",
     rest_replace_with: Mapping[str, RestBuild] | None = None,
     runtime: RuntimeConfig = TEST_RUNTIME,
+    storage: Callable[[str], StorageConfig] | None = None,
 ) -> AsyncIterator[Mesh]:
     """Starts catalog, pricing, inventory, payments, then orders wired to them.
 
     ``replace_with`` (gRPC) and ``rest_replace_with`` (REST) swap a dependency of orders
     for a test double (a slow pricing, say). ``transport="rest"`` runs the REST baseline
-    of every service instead; ``runtime`` is the base of every host's config.
+    of every service instead; ``runtime`` is the base of every host's config. ``storage``
+    gives each stateful service its storage (default: SQLite files in ``data_dir``).
     """
     runtime = replace(runtime, default_deadline_s=default_deadline_s)
-    policy = PaymentsConfig(data_dir / "payments.sqlite3", failures or FailurePolicy())
-    inventory_db = data_dir / "inventory.sqlite3"
+    stored = storage or (lambda name: StorageConfig(data_dir=data_dir))
+    policy = PaymentsConfig(stored("payments"), failures or FailurePolicy())
+    inventory_storage = stored("inventory")
     orders_config = OrdersConfig(
-        database=data_dir / "orders.sqlite3", rest_fanout=rest_fanout, grpc_fanout=grpc_fanout
+        storage=stored("orders"), rest_fanout=rest_fanout, grpc_fanout=grpc_fanout
     )
     async with AsyncExitStack() as stack:
         hosts: dict[str, ServiceHost | RestHost] = {}
@@ -78,7 +81,7 @@ async def running_mesh(
             rest_leaves = {
                 "catalog": catalog.build_rest(PRODUCT_COUNT),
                 "pricing": pricing.build_rest(PRODUCT_COUNT),
-                "inventory": inventory.build_rest(inventory_db, PRODUCT_COUNT),
+                "inventory": inventory.build_rest(inventory_storage, PRODUCT_COUNT),
                 "payments": payments.build_rest(policy),
             }
             rest_leaves.update(rest_replace_with or {})
@@ -89,7 +92,7 @@ async def running_mesh(
             leaves = {
                 "catalog": catalog.build(PRODUCT_COUNT),
                 "pricing": pricing.build(PRODUCT_COUNT),
-                "inventory": inventory.build(inventory_db, PRODUCT_COUNT),
+                "inventory": inventory.build(inventory_storage, PRODUCT_COUNT),
                 "payments": payments.build(policy),
             }
             leaves.update(replace_with or {})

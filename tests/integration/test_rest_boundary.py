@@ -20,7 +20,7 @@ from services.catalog.app import build_rest as build_catalog
 from services.orders.app import build_rest as build_orders
 from services.orders.config import OrdersConfig
 from services.payments.domain import FailurePolicy
-from services.runtime.config import RestClientConfig
+from services.runtime.config import RestClientConfig, StorageConfig
 from services.runtime.rest.host import RestParts
 from services.runtime.rest.request import RestRequest
 from services.runtime.rest.router import Route
@@ -222,7 +222,7 @@ async def test_a_dependency_that_is_down_fails_fast_with_503_after_retries(
             ("catalog", "pricing", "inventory", "payments"), f"127.0.0.1:{port}"
         ),
     )
-    build = build_orders(OrdersConfig(database=tmp_path / "orders.sqlite3"))
+    build = build_orders(OrdersConfig(StorageConfig(data_dir=tmp_path)))
     async with running_rest_host(build, config) as host, aiohttp.ClientSession() as session:
         status, document, elapsed = await _post(
             session,
@@ -294,7 +294,7 @@ async def test_pooled_clients_reuse_one_connection_and_new_connection_mode_opens
             dependencies={**dependencies, "catalog": f"127.0.0.1:{proxy.port}"},
             rest_client=RestClientConfig(new_connection_per_request=new_connection),
         )
-        build = build_orders(OrdersConfig(database=tmp_path / "second-orders.sqlite3"))
+        build = build_orders(OrdersConfig(StorageConfig(data_dir=tmp_path / "second")))
         async with running_rest_host(build, config) as orders, aiohttp.ClientSession() as session:
             for key in ("k-a", "k-b"):
                 status, document, _ = await _post(

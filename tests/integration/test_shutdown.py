@@ -15,7 +15,7 @@ from shopmesh.common.v1 import money_pb2
 from shopmesh.inventory.v1 import inventory_pb2, inventory_pb2_grpc
 from shopmesh.payments.v1 import payments_pb2, payments_pb2_grpc
 
-from services.payments.store import PaymentsStore
+from services.payments.store import SqlitePaymentsStore
 from services.runtime.channels import open_channel
 from tests.integration.processes import health_status, service_process
 
@@ -75,9 +75,10 @@ async def test_sigterm_one_replica_under_load_fails_nothing(tmp_path: Path) -> N
     assert exited_at - sent_at < DRAIN_S + GRACE_S + 1
     assert failures == []
     assert any(t > exited_at for t, _ in acknowledged)
-    store = PaymentsStore(tmp_path / "payments.sqlite3")
-    with store.transaction(write=False) as records:
-        stored = [records.by_key(key) for _, key in acknowledged]
+    store = SqlitePaymentsStore(tmp_path / "payments.sqlite3")
+    stored = store.atomically(
+        lambda records: [records.by_key(key) for _, key in acknowledged], write=False
+    )
     store.close()
     assert all(charge is not None for charge in stored)
     assert len({charge.charge_id for charge in stored if charge}) == len(acknowledged)

@@ -11,7 +11,10 @@ from typing import Any
 
 import aiohttp
 import grpc
+import pytest
 
+from services.runtime.config import StorageConfig
+from tests.dynamodb_tables import CREDENTIALS, REGION, create_table
 from tests.integration.mesh_fixture import running_mesh
 from tests.integration.shop_clients import Failure, GrpcShop, RestShop, Shop, ids, same
 
@@ -40,28 +43,41 @@ ORDERS: list[tuple[str, list[tuple[str, int]], str, str]] = [
 SKUS = sorted({sku for _, items, _, _ in ORDERS for sku, _ in items} | {"SKU-00001"})
 
 
-# The mesh variants whose answers must agree: (transport, orders' fan-out).
+# The mesh variants whose answers must agree: (transport, orders' fan-out, storage).
 VARIANTS = {
-    "grpc-stream": ("grpc", "stream"),
-    "grpc-batch": ("grpc", "batch"),
-    "grpc-unary": ("grpc", "per-item"),
-    "rest-item": ("rest", "per-item"),
-    "rest-batch": ("rest", "batch"),
+    "grpc-stream": ("grpc", "stream", "sqlite"),
+    "grpc-batch": ("grpc", "batch", "sqlite"),
+    "grpc-unary": ("grpc", "per-item", "sqlite"),
+    "rest-item": ("rest", "per-item", "sqlite"),
+    "rest-batch": ("rest", "batch", "sqlite"),
+    "grpc-stream-dynamodb": ("grpc", "stream", "dynamodb"),
+    "rest-item-dynamodb": ("rest", "per-item", "dynamodb"),
 }
 
 
 @asynccontextmanager
-async def _shop(tmp_path: Path, variant: str) -> AsyncIterator[Shop]:
+async def _shop(tmp_path: Path, variant: str, moto_endpoint: str) -> AsyncIterator[Shop]:
     data_dir = tmp_path / variant
-    transport, fanout = VARIANTS[variant]
+    transport, fanout, kind = VARIANTS[variant]
+    storage = None
+    if kind == "dynamodb":
+        # One table per stateful service, on the local moto server standing in for AWS.
+        def storage(name: str) -> StorageConfig:
+            return StorageConfig(
+                kind="dynamodb",
+                table=create_table(moto_endpoint),
+                region=REGION,
+                endpoint_url=moto_endpoint,
+            )
+
     if transport == "rest":
         async with (
-            running_mesh(data_dir, transport="rest", rest_fanout=fanout) as mesh,
+            running_mesh(data_dir, transport="rest", rest_fanout=fanout, storage=storage) as mesh,
             aiohttp.ClientSession() as session,
         ):
             yield RestShop(mesh, session)
         return
-    async with running_mesh(data_dir, grpc_fanout=fanout) as mesh:
+    async with running_mesh(data_dir, grpc_fanout=fanout, storage=storage) as mesh:
         names = ("orders", "inventory", "payments", "catalog")
         channels = {name: grpc.aio.insecure_channel(mesh.address(name)) for name in names}
         try:
@@ -106,15 +122,18 @@ async def _scenario(shop: Shop) -> dict[str, Any]:
 
 
 async def test_one_scenario_through_both_transports_leaves_the_same_business_state(
-    tmp_path: Path,
+    tmp_path: Path, moto_endpoint: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Orders that confirm, fail at each saga step (lookup, quote, reserve, charge), retry,
     reuse a key, get cancelled or are malformed end in the same orders, stock, charges
     and event sequences on the gRPC mesh (streams, batch calls or unary calls per item) and
-    on the REST baseline (per item or batched)."""
+    on the REST baseline (per item or batched), with data in SQLite files or in DynamoDB
+    tables (a local moto server)."""
+    for name, value in CREDENTIALS.items():
+        monkeypatch.setenv(name.upper(), value)
     results = {}
     for variant in VARIANTS:
-        async with _shop(tmp_path, variant) as shop:
+        async with _shop(tmp_path, variant, moto_endpoint) as shop:
             results[variant] = await _scenario(shop)
     grpc_seen = results["grpc-stream"]
     for variant, seen in results.items():

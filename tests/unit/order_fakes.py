@@ -10,9 +10,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections import Counter
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TypeVar
 
 from services.common.errors import DomainError, FailedPrecondition, NotFound, Unavailable
@@ -24,8 +23,8 @@ from services.orders.ports import (
     ReservationOutcome,
     ReservationRequest,
 )
+from services.orders.records import OrderStorage
 from services.orders.service import OrderService
-from services.orders.store import OrderStore
 
 T = TypeVar("T")
 TIMEOUT_S = 5.0
@@ -208,24 +207,25 @@ INITIAL_STOCK = {"SKU-00001": 10, "SKU-00002": 10, "SKU-00003": 10, "SKU-00050":
 
 @dataclass
 class World:
-    """An OrderService on a SQLite file, wired to fresh fakes."""
+    """An OrderService on a store (SQLite file or DynamoDB table), wired to fresh fakes."""
 
-    path: Path
+    open_store: Callable[[], OrderStorage]
+    """Opens the same data again each time: a reopen is a restarted process."""
     catalog: FakeCatalog = field(default_factory=FakeCatalog)
     pricing: FakePricing = field(default_factory=FakePricing)
     inventory: FakeInventory = field(default_factory=lambda: FakeInventory(INITIAL_STOCK))
     payments: FakePayments = field(default_factory=FakePayments)
-    store: OrderStore = field(init=False)
+    store: OrderStorage = field(init=False)
     service: OrderService = field(init=False)
 
     def __post_init__(self) -> None:
         self.reopen()
 
     def reopen(self) -> None:
-        """Starts over as a restarted process would: new store and service, same file."""
+        """Starts over as a restarted process would: new store and service, same data."""
         if hasattr(self, "store"):
             self.store.close()
-        self.store = OrderStore(self.path)
+        self.store = self.open_store()
         self.service = OrderService(
             self.store, self.catalog, self.pricing, self.inventory, self.payments
         )

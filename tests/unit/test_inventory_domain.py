@@ -6,27 +6,41 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from services.common.dynamodb import Table
 from services.common.errors import FailedPrecondition, InvalidArgument, NotFound
 from services.common.seed import seed_products
-from services.inventory.domain import Inventory, ReservationState, Stock
-from services.inventory.store import InventoryRecords, InventoryStore
+from services.inventory.domain import (
+    Inventory,
+    InventoryRecords,
+    InventoryStorage,
+    ReservationState,
+    Stock,
+)
+from services.inventory.dynamodb import DynamoInventoryRecords, DynamoInventoryStore
+from services.inventory.store import SqliteInventoryRecords, SqliteInventoryStore
+from tests.dynamodb_tables import create_table, dynamodb_client
 
 SKU = "SKU-00001"
 OTHER = "SKU-00002"
 
 
-@pytest.fixture
-def store() -> Iterator[InventoryStore]:
-    store = InventoryStore(":memory:", {SKU: 10, OTHER: 5})
+@pytest.fixture(params=["sqlite", "dynamodb"])
+def store(request: pytest.FixtureRequest) -> Iterator[InventoryStorage]:
+    """Every test runs on both stores: SQLite, and DynamoDB on a local moto server."""
+    store: InventoryStorage
+    if request.param == "sqlite":
+        store = SqliteInventoryStore(":memory:", {SKU: 10, OTHER: 5})
+    else:
+        store = DynamoInventoryStore(request.getfixturevalue("dynamo_table"), {SKU: 10, OTHER: 5})
     yield store
     store.close()
 
 
 @pytest.fixture
-def inventory(store: InventoryStore) -> Inventory:
+def inventory(store: InventoryStorage) -> Inventory:
     return Inventory(store)
 
 
@@ -163,10 +177,11 @@ def test_reserve_error_mid_write_rolls_back_everything(
 ) -> None:
     """If the stock update fails after the reservation row was written, neither persists."""
 
-    def broken_move(self: InventoryRecords, sku: str, available: int, reserved: int) -> Stock:
+    def broken_move(self: object, sku: str, available: int, reserved: int) -> Stock:
         raise OSError("disk full")
 
-    monkeypatch.setattr(InventoryRecords, "move_stock", broken_move)
+    for records in (SqliteInventoryRecords, DynamoInventoryRecords):
+        monkeypatch.setattr(records, "move_stock", broken_move)
     with pytest.raises(OSError, match="disk full"):
         inventory.reserve("k", SKU, 1)
     monkeypatch.undo()
@@ -178,7 +193,7 @@ def test_reserve_error_mid_write_rolls_back_everything(
 
 def test_store_seeds_from_the_product_seed_by_default() -> None:
     """A new default store holds every seeded product's initial stock."""
-    store = InventoryStore(":memory:")
+    store = SqliteInventoryStore(":memory:")
     try:
         inventory = Inventory(store)
         for product in seed_products()[:5]:
@@ -190,11 +205,11 @@ def test_store_seeds_from_the_product_seed_by_default() -> None:
 def test_store_keeps_state_across_reopen_and_never_reseeds(tmp_path: Path) -> None:
     """Reopening the file keeps stock and reservations; a different seed is ignored."""
     path = tmp_path / "inventory.db"
-    store = InventoryStore(path, {SKU: 10})
+    store = SqliteInventoryStore(path, {SKU: 10})
     Inventory(store).reserve("k", SKU, 4)
     store.close()
 
-    reopened = InventoryStore(path, {SKU: 999})
+    reopened = SqliteInventoryStore(path, {SKU: 999})
     try:
         inventory = Inventory(reopened)
         assert inventory.get_stock(SKU) == Stock(SKU, 6, 4)
@@ -214,12 +229,19 @@ OPERATIONS = st.lists(
 )
 
 
-@given(OPERATIONS)
+@pytest.mark.parametrize("kind", ["sqlite", "dynamodb"])
+@settings(max_examples=40, deadline=None)  # a moto round trip per call
+@given(operations=OPERATIONS)
 def test_stock_always_adds_up_whatever_the_operations(
-    operations: list[tuple[str, str, str, int]],
+    kind: str, moto_endpoint: str, operations: list[tuple[str, str, str, int]]
 ) -> None:
     """available + reserved equals seed + restocks, and reserved equals the held units."""
-    store = InventoryStore(":memory:", {SKU: 10, OTHER: 5})
+    store: InventoryStorage
+    if kind == "sqlite":
+        store = SqliteInventoryStore(":memory:", {SKU: 10, OTHER: 5})
+    else:
+        table = Table(dynamodb_client(moto_endpoint), create_table(moto_endpoint))
+        store = DynamoInventoryStore(table, {SKU: 10, OTHER: 5})
     inventory = Inventory(store)
     expected_total = {SKU: 10, OTHER: 5}
     try:
@@ -244,11 +266,13 @@ def test_stock_always_adds_up_whatever_the_operations(
         store.close()
 
 
-def _held_units(store: InventoryStore, sku: str) -> int:
-    total = 0
-    with store.transaction(write=False) as records:
+def _held_units(store: InventoryStorage, sku: str) -> int:
+    def held(records: InventoryRecords) -> int:
+        total = 0
         for key in "abcd":
             reservation = records.reservation(key)
             if reservation and reservation.sku == sku:
                 total += reservation.quantity * (reservation.state is ReservationState.HELD)
-    return total
+        return total
+
+    return store.atomically(held, write=False)

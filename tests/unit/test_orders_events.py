@@ -22,11 +22,11 @@ async def test_events_after_are_gapless_from_one(world: World) -> None:
     with pytest.raises(FailedPrecondition):
         await bounded(world.service.place_order(command(key="b", token="tok_decline")))
 
-    sequences = [event.sequence for event in world.service.events_after(0)]
+    sequences = [event.sequence for event in await world.service.events_after(0)]
 
     assert sequences == list(range(1, len(sequences) + 1))
-    assert [e.sequence for e in world.service.events_after(3)] == sequences[3:]
-    assert [e.sequence for e in world.service.events_after(0, limit=2)] == [1, 2]
+    assert [e.sequence for e in await world.service.events_after(3)] == sequences[3:]
+    assert [e.sequence for e in await world.service.events_after(0, limit=2)] == [1, 2]
 
 
 async def test_watch_replays_then_yields_live_events_without_gap_or_duplicate(
@@ -121,12 +121,12 @@ async def test_restart_keeps_orders_events_and_continues_the_sequence(world: Wor
     confirmed = await bounded(world.service.place_order(command(key="a")))
     with pytest.raises(FailedPrecondition):
         await bounded(world.service.place_order(command(key="b", token="tok_decline")))
-    events = world.service.events_after(0)
+    events = await world.service.events_after(0)
 
     world.reopen()
 
-    assert world.service.get_order(confirmed.order_id) == confirmed
-    assert world.service.events_after(0) == events
+    assert await world.service.get_order(confirmed.order_id) == confirmed
+    assert await world.service.events_after(0) == events
     third = await bounded(world.service.place_order(command(key="c")))
-    assert world.service.events_after(len(events))[0].order_id == third.order_id
-    assert world.service.events_after(len(events))[0].sequence == len(events) + 1
+    assert (await world.service.events_after(len(events)))[0].order_id == third.order_id
+    assert (await world.service.events_after(len(events)))[0].sequence == len(events) + 1

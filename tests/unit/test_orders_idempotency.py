@@ -12,8 +12,8 @@ from services.orders.domain import LineItem, OrderEventType, OrderState
 from tests.unit.order_fakes import World, bounded, command
 
 
-def orders_created(world: World) -> int:
-    return sum(e.type is OrderEventType.CREATED for e in world.service.events_after(0))
+async def orders_created(world: World) -> int:
+    return sum(e.type is OrderEventType.CREATED for e in await world.service.events_after(0))
 
 
 async def test_place_order_same_key_twice_returns_the_first_order(world: World) -> None:
@@ -23,7 +23,7 @@ async def test_place_order_same_key_twice_returns_the_first_order(world: World) 
     again = await bounded(world.service.place_order(command()))
 
     assert again == first
-    assert orders_created(world) == 1
+    assert await orders_created(world) == 1
     assert (world.catalog.calls, world.inventory.reserve_calls, world.payments.charge_calls) == (
         1,
         1,
@@ -38,7 +38,7 @@ async def test_place_order_same_key_ten_concurrent_calls_place_one_order(world: 
     )
 
     assert all(reply is replies[0] for reply in replies)
-    assert orders_created(world) == 1
+    assert await orders_created(world) == 1
     assert world.payments.charge_calls == 1
     assert len(world.payments.charges) == 1
 
@@ -54,7 +54,7 @@ async def test_place_order_same_key_replays_a_failure_as_an_equal_error(world: W
     assert again.value == first.value
     assert again.value.metadata == first.value.metadata
     assert world.payments.charge_calls == 1
-    assert orders_created(world) == 1
+    assert await orders_created(world) == 1
 
 
 async def test_place_order_same_key_concurrent_failures_are_identical(world: World) -> None:
@@ -110,7 +110,7 @@ async def test_place_order_same_key_different_request_is_rejected(world: World) 
 
     assert caught.value.reason == "IDEMPOTENCY_KEY_REUSED"
     assert [v.field for v in caught.value.violations] == ["idempotency_key"]
-    assert orders_created(world) == 1
+    assert await orders_created(world) == 1
 
 
 async def test_place_order_same_key_different_request_in_flight_is_rejected(world: World) -> None:
@@ -126,7 +126,7 @@ async def test_place_order_same_key_different_request_in_flight_is_rejected(worl
     assert not isinstance(replies[0], BaseException)
     assert isinstance(replies[1], InvalidArgument)
     assert replies[1].reason == "IDEMPOTENCY_KEY_REUSED"
-    assert orders_created(world) == 1
+    assert await orders_created(world) == 1
 
 
 async def test_place_order_reports_every_violation_and_writes_nothing(world: World) -> None:
@@ -159,7 +159,7 @@ async def test_place_order_reports_every_violation_and_writes_nothing(world: Wor
         "payment_token",
         "items[3].sku",
     ]
-    assert world.service.events_after(0) == []
+    assert await world.service.events_after(0) == []
     assert world.catalog.calls == 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -22,7 +23,8 @@ from services.orders.domain import (
     OrderState,
     reservation_key,
 )
-from services.orders.store import OrderRecords
+from services.orders.dynamodb import DynamoOrderRecords
+from services.orders.store import SqliteOrderRecords
 from tests.unit.order_fakes import (
     INACTIVE_SKU,
     INITIAL_STOCK,
@@ -37,12 +39,12 @@ THREE_LINES = (("SKU-00001", 2), ("SKU-00002", 1), ("SKU-00003", 3))
 E = OrderEventType
 
 
-def event_log(world: World, order_id: str = "") -> list[tuple[OrderEventType, str]]:
-    return [(event.type, event.detail) for event in world.service.events_after(0, order_id)]
+async def event_log(world: World, order_id: str = "") -> list[tuple[OrderEventType, str]]:
+    return [(event.type, event.detail) for event in await world.service.events_after(0, order_id)]
 
 
-def only_order_id(world: World) -> str:
-    created = [e for e in world.service.events_after(0) if e.type is E.CREATED]
+async def only_order_id(world: World) -> str:
+    created = [e for e in await world.service.events_after(0) if e.type is E.CREATED]
     assert len(created) == 1
     return created[0].order_id
 
@@ -72,7 +74,7 @@ async def test_place_order_confirms_with_lines_totals_and_events(world: World) -
         "SKU-00002": 9,
         "SKU-00003": 7,
     }
-    events = world.service.events_after(0)
+    events = await world.service.events_after(0)
     assert [e.sequence for e in events] == [1, 2, 3, 4, 5]
     assert [(e.type, e.detail) for e in events] == [
         (E.CREATED, "cust-1"),
@@ -81,12 +83,12 @@ async def test_place_order_confirms_with_lines_totals_and_events(world: World) -
         (E.CHARGED, order.charge_id),
         (E.CONFIRMED, ""),
     ]
-    assert world.service.get_order(order.order_id) == order
+    assert await world.service.get_order(order.order_id) == order
 
 
-def assert_failed_cleanly(world: World, error: BaseException, failure: OrderFailure) -> Order:
+async def assert_failed_cleanly(world: World, error: BaseException, failure: OrderFailure) -> Order:
     """The order FAILED with ``failure``, stock and money are back where they started."""
-    order = world.service.get_order(only_order_id(world))
+    order = await world.service.get_order(await only_order_id(world))
     assert order.state is OrderState.FAILED
     assert order.failure == failure
     assert world.inventory.stock == INITIAL_STOCK
@@ -107,13 +109,13 @@ async def test_place_order_fails_at_lookup_when_a_sku_is_missing(world: World) -
 
     assert caught.value.reason == "PRODUCT_NOT_FOUND"
     assert caught.value.metadata["field"] == "items[1].sku"
-    order = assert_failed_cleanly(
+    order = await assert_failed_cleanly(
         world,
         caught.value,
         OrderFailure("lookup", "PRODUCT_NOT_FOUND", f"product {UNKNOWN_SKU} does not exist"),
     )
     assert (world.pricing.calls, world.inventory.reserve_calls) == (0, 0)
-    assert [t for t, _ in event_log(world, order.order_id)] == [E.CREATED, E.FAILED]
+    assert [t for t, _ in await event_log(world, order.order_id)] == [E.CREATED, E.FAILED]
 
 
 async def test_place_order_fails_at_lookup_when_a_product_is_inactive(world: World) -> None:
@@ -123,7 +125,7 @@ async def test_place_order_fails_at_lookup_when_a_product_is_inactive(world: Wor
 
     assert caught.value.reason == "PRODUCT_INACTIVE"
     assert caught.value.metadata["field"] == "items[0].sku"
-    assert_failed_cleanly(
+    await assert_failed_cleanly(
         world,
         caught.value,
         OrderFailure(
@@ -145,7 +147,7 @@ async def test_place_order_fails_at_quote_with_the_pricing_error(world: World) -
         "UNSUPPORTED_REGION",
         "region XX unsupported",
     )
-    assert_failed_cleanly(
+    await assert_failed_cleanly(
         world, caught.value, OrderFailure("quote", "UNSUPPORTED_REGION", "region XX unsupported")
     )
     assert world.inventory.reserve_calls == 0
@@ -162,21 +164,21 @@ async def test_place_order_releases_reserved_lines_in_reverse_when_one_line_fail
         await bounded(world.service.place_order(command(*THREE_LINES)))
 
     assert caught.value.reason == "INSUFFICIENT_STOCK"
-    order_id = only_order_id(world)
+    order_id = await only_order_id(world)
     assert world.inventory.release_calls == [
         reservation_key(order_id, 2),
         reservation_key(order_id, 0),
     ]
     assert world.inventory.stock == stock_before
     assert world.payments.charge_calls == 0
-    assert event_log(world) == [
+    assert await event_log(world) == [
         (E.CREATED, "cust-1"),
         (E.QUOTED, ""),
         (E.STOCK_RELEASED, "SKU-00003"),
         (E.STOCK_RELEASED, "SKU-00001"),
         (E.FAILED, "only 0 left"),
     ]
-    order = world.service.get_order(order_id)
+    order = await world.service.get_order(order_id)
     assert order.failure == OrderFailure("reserve", "INSUFFICIENT_STOCK", "only 0 left")
 
 
@@ -186,14 +188,14 @@ async def test_place_order_releases_every_line_when_the_charge_is_declined(world
         await bounded(world.service.place_order(command(token="tok_decline")))
 
     assert caught.value.reason == "PAYMENT_DECLINED"
-    order = assert_failed_cleanly(
+    order = await assert_failed_cleanly(
         world, caught.value, OrderFailure("charge", "PAYMENT_DECLINED", "the card was declined")
     )
     assert world.inventory.release_calls == [
         reservation_key(order.order_id, 1),
         reservation_key(order.order_id, 0),
     ]
-    assert [t for t, _ in event_log(world)] == [
+    assert [t for t, _ in await event_log(world)] == [
         E.CREATED,
         E.QUOTED,
         E.RESERVED,
@@ -203,25 +205,30 @@ async def test_place_order_releases_every_line_when_the_charge_is_declined(world
     ]
 
 
+def _failing_confirm(set_state: Callable[..., None], error: Exception) -> Callable[..., None]:
+    """``set_state`` of a records class, raising ``error`` when an order would confirm."""
+
+    def failing(self: object, order_id: str, state: OrderState, *args: Any) -> None:
+        if state is OrderState.CONFIRMED:
+            raise error
+        set_state(self, order_id, state, *args)
+
+    return failing
+
+
 async def test_place_order_refunds_then_releases_when_confirm_fails(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A failing confirm write refunds the charge first, then releases lines, and re-raises."""
     disk_error = sqlite3.OperationalError("disk I/O error")
-    set_state = OrderRecords.set_state
-
-    def failing_confirm(self: OrderRecords, order_id: str, state: OrderState, *args: Any) -> None:
-        if state is OrderState.CONFIRMED:
-            raise disk_error
-        set_state(self, order_id, state, *args)
-
-    monkeypatch.setattr(OrderRecords, "set_state", failing_confirm)
+    for records in (SqliteOrderRecords, DynamoOrderRecords):
+        monkeypatch.setattr(records, "set_state", _failing_confirm(records.set_state, disk_error))
 
     with pytest.raises(sqlite3.OperationalError) as caught:
         await bounded(world.service.place_order(command()))
 
     assert caught.value is disk_error
-    order = assert_failed_cleanly(
+    order = await assert_failed_cleanly(
         world,
         caught.value,
         OrderFailure("confirm", "INTERNAL", "unexpected error in the confirm step"),
@@ -232,7 +239,7 @@ async def test_place_order_refunds_then_releases_when_confirm_fails(
         reservation_key(order.order_id, 1),
         reservation_key(order.order_id, 0),
     ]
-    assert event_log(world)[3:] == [
+    assert (await event_log(world))[3:] == [
         (E.CHARGED, charge_id),
         (E.REFUNDED, charge_id),
         (E.STOCK_RELEASED, "SKU-00002"),
@@ -250,7 +257,7 @@ async def test_place_order_reraises_an_unexpected_port_exception_as_is(world: Wo
         await bounded(world.service.place_order(command()))
 
     assert caught.value is boom
-    assert_failed_cleanly(
+    await assert_failed_cleanly(
         world, boom, OrderFailure("quote", "INTERNAL", "unexpected error in the quote step")
     )
 
@@ -265,7 +272,7 @@ async def test_place_order_releases_in_doubt_reservations_when_reserve_raises(
     with pytest.raises(TimeoutError):
         await bounded(world.service.place_order(command()))
 
-    order = world.service.get_order(only_order_id(world))
+    order = await world.service.get_order(await only_order_id(world))
     assert order.state is OrderState.FAILED
     assert order.failure == OrderFailure(
         "reserve", "INTERNAL", "unexpected error in the reserve step"
@@ -275,7 +282,7 @@ async def test_place_order_releases_in_doubt_reservations_when_reserve_raises(
         reservation_key(order.order_id, 0),
     ]
     assert world.inventory.stock["SKU-00001"] == INITIAL_STOCK["SKU-00001"]
-    assert event_log(world)[2:] == [
+    assert (await event_log(world))[2:] == [
         (E.STOCK_RELEASED, "SKU-00001"),
         (E.FAILED, "unexpected error in the reserve step"),
     ]
@@ -288,13 +295,13 @@ async def test_charge_whose_reply_was_lost_is_found_by_key_and_refunded(world: W
     with pytest.raises(TimeoutError):
         await bounded(world.service.place_order(command()))
 
-    order = world.service.get_order(only_order_id(world))
+    order = await world.service.get_order(await only_order_id(world))
     assert order.state is OrderState.FAILED
     (charge_id,) = world.payments.charges
     assert world.payments.refund_calls == [charge_id]
     assert world.payments.charges[charge_id].refunds == 1
     assert world.inventory.stock == INITIAL_STOCK
-    assert [t for t, _ in event_log(world)].count(E.REFUNDED) == 1
+    assert [t for t, _ in await event_log(world)].count(E.REFUNDED) == 1
 
 
 async def test_failed_compensation_leaves_order_pending_until_resumed(world: World) -> None:
@@ -305,19 +312,19 @@ async def test_failed_compensation_leaves_order_pending_until_resumed(world: Wor
         await bounded(world.service.place_order(command(token="tok_decline")))
 
     assert caught.value.reason == "PAYMENT_DECLINED"
-    order_id = only_order_id(world)
-    assert world.service.get_order(order_id).state is OrderState.PENDING
+    order_id = await only_order_id(world)
+    assert (await world.service.get_order(order_id)).state is OrderState.PENDING
     assert world.inventory.stock != INITIAL_STOCK
 
     assert await bounded(world.service.resume_incomplete()) == 1
 
-    order = assert_failed_cleanly(
+    order = await assert_failed_cleanly(
         world, caught.value, OrderFailure("charge", "PAYMENT_DECLINED", "the card was declined")
     )
     key0, key1 = reservation_key(order.order_id, 0), reservation_key(order.order_id, 1)
     assert world.inventory.release_calls == [key1, key1, key0]
     assert world.inventory.released == {key0: 1, key1: 1}
-    assert [t for t, _ in event_log(world)].count(E.STOCK_RELEASED) == 2
+    assert [t for t, _ in await event_log(world)].count(E.STOCK_RELEASED) == 2
     assert await bounded(world.service.resume_incomplete()) == 0
 
 
@@ -331,11 +338,11 @@ async def test_resume_repeats_a_release_whose_reply_was_lost_without_double_effe
         await bounded(world.service.place_order(command(token="tok_decline")))
     assert await bounded(world.service.resume_incomplete()) == 1
 
-    order = world.service.get_order(only_order_id(world))
+    order = await world.service.get_order(await only_order_id(world))
     assert order.state is OrderState.FAILED
     assert world.inventory.stock == INITIAL_STOCK
     assert sum(world.inventory.released.values()) == 2
-    assert [t for t, _ in event_log(world)].count(E.STOCK_RELEASED) == 2
+    assert [t for t, _ in await event_log(world)].count(E.STOCK_RELEASED) == 2
 
 
 async def test_resume_after_a_crash_mid_reserve_compensates_without_rerunning_steps(
@@ -350,7 +357,7 @@ async def test_resume_after_a_crash_mid_reserve_compensates_without_rerunning_st
 
     assert await bounded(world.service.resume_incomplete()) == 1
 
-    order = world.service.get_order(only_order_id(world))
+    order = await world.service.get_order(await only_order_id(world))
     assert order.state is OrderState.FAILED
     assert order.failure is not None
     assert (order.failure.step, order.failure.reason) == ("reserve", "SAGA_INTERRUPTED")
@@ -372,7 +379,7 @@ async def test_cancel_order_refunds_and_releases_a_confirmed_order(world: World)
     assert world.payments.captured() == 0
     assert world.inventory.stock == INITIAL_STOCK
     assert world.payments.refund_calls == [placed.charge_id]
-    assert event_log(world)[5:] == [
+    assert (await event_log(world))[5:] == [
         (E.REFUNDED, placed.charge_id),
         (E.STOCK_RELEASED, "SKU-00002"),
         (E.STOCK_RELEASED, "SKU-00001"),
@@ -398,7 +405,7 @@ async def test_cancel_order_rejects_an_order_that_is_not_confirmed(world: World)
         await bounded(world.service.place_order(command(token="tok_decline")))
 
     with pytest.raises(FailedPrecondition) as caught:
-        await bounded(world.service.cancel_order(only_order_id(world), ""))
+        await bounded(world.service.cancel_order(await only_order_id(world), ""))
 
     assert caught.value.reason == "ORDER_NOT_CANCELLABLE"
 
@@ -416,30 +423,30 @@ async def test_cancel_order_finishes_on_resume_after_a_failed_refund(world: Worl
     with pytest.raises(FailedPrecondition) as caught:
         await bounded(world.service.cancel_order(placed.order_id, "too late"))
     assert caught.value is outage
-    assert world.service.get_order(placed.order_id).state is OrderState.CONFIRMED
+    assert (await world.service.get_order(placed.order_id)).state is OrderState.CONFIRMED
 
     world.payments.refund = refund  # type: ignore[method-assign]
     assert await bounded(world.service.resume_incomplete()) == 1
 
-    assert world.service.get_order(placed.order_id).state is OrderState.CANCELLED
+    assert (await world.service.get_order(placed.order_id)).state is OrderState.CANCELLED
     assert world.payments.captured() == 0
     assert world.inventory.stock == INITIAL_STOCK
-    assert event_log(world)[-1] == (E.CANCELLED, "too late")
+    assert (await event_log(world))[-1] == (E.CANCELLED, "too late")
 
 
 @pytest.mark.parametrize("order_id", ["", "ord_123", "ORD_0123456789abcdef01234567", "x" * 28])
-def test_get_order_rejects_a_malformed_id(world: World, order_id: str) -> None:
+async def test_get_order_rejects_a_malformed_id(world: World, order_id: str) -> None:
     """A malformed order id is InvalidArgument naming the order_id field."""
     with pytest.raises(InvalidArgument) as caught:
-        world.service.get_order(order_id)
+        await world.service.get_order(order_id)
 
     assert [v.field for v in caught.value.violations] == ["order_id"]
 
 
-def test_get_order_reports_an_unknown_id_as_not_found(world: World) -> None:
+async def test_get_order_reports_an_unknown_id_as_not_found(world: World) -> None:
     """A well-formed id of no order is NotFound with reason ORDER_NOT_FOUND."""
     with pytest.raises(NotFound) as caught:
-        world.service.get_order("ord_" + "0" * 24)
+        await world.service.get_order("ord_" + "0" * 24)
 
     assert caught.value.reason == "ORDER_NOT_FOUND"
     assert caught.value.resource_type == "order"

@@ -1,4 +1,4 @@
-"""Charges and refunds on SQLite: idempotency, the failure policy, persistence."""
+"""Charges and refunds on SQLite and DynamoDB: idempotency, the failure policy, persistence."""
 
 from __future__ import annotations
 
@@ -14,21 +14,28 @@ from services.payments.domain import (
     ChargeState,
     FailurePolicy,
     Payments,
+    PaymentsStorage,
 )
-from services.payments.store import PaymentsStore
+from services.payments.dynamodb import DynamoPaymentsStore
+from services.payments.store import SqlitePaymentsStore
 
 AMOUNT = Money(1999, "EUR")
 
 
-@pytest.fixture
-def store() -> Iterator[PaymentsStore]:
-    store = PaymentsStore(":memory:")
+@pytest.fixture(params=["sqlite", "dynamodb"])
+def store(request: pytest.FixtureRequest) -> Iterator[PaymentsStorage]:
+    """Every test runs on both stores: SQLite, and DynamoDB on a local moto server."""
+    store: PaymentsStorage
+    if request.param == "sqlite":
+        store = SqlitePaymentsStore(":memory:")
+    else:
+        store = DynamoPaymentsStore(request.getfixturevalue("dynamo_table"))
     yield store
     store.close()
 
 
 @pytest.fixture
-def payments(store: PaymentsStore) -> Payments:
+def payments(store: PaymentsStorage) -> Payments:
     return Payments(store)
 
 
@@ -43,7 +50,7 @@ def test_charge_captures_and_returns_the_record(payments: Payments) -> None:
 
 
 def test_charge_same_key_returns_the_stored_charge_without_a_new_attempt(
-    store: PaymentsStore,
+    store: PaymentsStorage,
 ) -> None:
     """A repeated key returns the first charge and is not counted as a processor attempt."""
     payments = Payments(store, FailurePolicy(decline_every=2))
@@ -78,7 +85,7 @@ def test_charge_declined_token_stores_nothing_and_a_retry_is_tried_again(
     assert charge.state is ChargeState.CAPTURED
 
 
-def test_charge_decline_every_nth_declines_exactly_those(store: PaymentsStore) -> None:
+def test_charge_decline_every_nth_declines_exactly_those(store: PaymentsStorage) -> None:
     """decline_every=3 declines the 3rd and 6th new attempts only."""
     payments = Payments(store, FailurePolicy(decline_every=3))
     outcomes = []
@@ -92,7 +99,7 @@ def test_charge_decline_every_nth_declines_exactly_those(store: PaymentsStore) -
     assert outcomes == ["ok", "ok", "declined", "ok", "ok", "declined"]
 
 
-def test_charge_unavailable_every_nth_raises_retryable_unavailable(store: PaymentsStore) -> None:
+def test_charge_unavailable_every_nth_raises_retryable_unavailable(store: PaymentsStorage) -> None:
     """unavailable_every=2 fails the 2nd attempt with a retry hint, then the retry succeeds."""
     payments = Payments(store, FailurePolicy(unavailable_every=2))
     payments.charge("key-1", AMOUNT, "tok_visa", "")
@@ -150,11 +157,11 @@ def test_get_rejects_a_malformed_charge_id(payments: Payments, charge_id: str) -
 def test_charges_survive_a_reopen(tmp_path: Path) -> None:
     """A charge made before a restart is found, and replayed by key, after it."""
     path = tmp_path / "payments.db"
-    store = PaymentsStore(path)
+    store = SqlitePaymentsStore(path)
     charge = Payments(store).charge("key-1", AMOUNT, "tok_visa", "ord_1")
     store.close()
 
-    reopened = PaymentsStore(path)
+    reopened = SqlitePaymentsStore(path)
     try:
         payments = Payments(reopened)
         assert payments.get(charge.charge_id) == charge

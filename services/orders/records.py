@@ -1,0 +1,144 @@
+"""What the order service needs of a store: the records of one unit of work, and the store.
+
+Two stores implement it: SQLite (store.py, the local default) and DynamoDB (dynamodb.py).
+The service and the saga hand ``run`` a function of the records; the store runs it as one
+transaction, off the event loop if the store blocks, and may run it again after a write
+conflict, so such a function only reads and writes through its records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol, TypeVar
+
+from services.common.errors import DomainError
+from services.common.money import Money
+from services.orders.domain import (
+    Order,
+    OrderEvent,
+    OrderEventType,
+    OrderFailure,
+    OrderState,
+    SagaStep,
+)
+from services.orders.saga_log import Effect, EffectKind, EffectState, SagaRecord
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class IdempotencyRecord:
+    """The request a key was first used for, and the order it created."""
+
+    fingerprint: str
+    order_id: str
+
+
+class SagaLog(Protocol):
+    """Each order's saga status and the downstream effects still to undo."""
+
+    def start(self, order_id: str) -> None:
+        """Logs a new saga at its first step."""
+
+    def get(self, order_id: str) -> SagaRecord | None:
+        """The saga of an order, if it has one."""
+
+    def unfinished(self) -> list[str]:
+        """Order ids of every saga that is not DONE, oldest first."""
+
+    def advance(self, order_id: str, step: SagaStep) -> None:
+        """Records that the saga moved on to ``step``."""
+
+    def fail(self, order_id: str, error: DomainError) -> None:
+        """Records the error of the current step; compensation starts."""
+
+    def cancel(self, order_id: str, reason: str) -> None:
+        """Records a cancellation of a finished saga; compensation starts."""
+
+    def finish(self, order_id: str) -> None:
+        """Records that nothing is left to do."""
+
+    def add_effects(
+        self,
+        order_id: str,
+        kind: EffectKind,
+        targets: Sequence[tuple[str, str]],
+        state: EffectState,
+    ) -> None:
+        """Logs effects, given as (target, sku) pairs, in the order they are made."""
+
+    def settle_doubts(self, order_id: str, made: Sequence[str], not_made: Sequence[str]) -> None:
+        """Resolves in-doubt effects by target: ``made`` are DONE, ``not_made`` are dropped."""
+
+    def to_undo(self, order_id: str) -> list[Effect]:
+        """Effects not yet compensated, newest first (the order to undo them in)."""
+
+    def mark_compensated(self, order_id: str, effect_id: int) -> None:
+        """Records that an effect was undone."""
+
+
+class OrderRecords(Protocol):
+    """Reads and writes inside one unit of work; ``saga`` is the saga log."""
+
+    @property
+    def saga(self) -> SagaLog:
+        """The saga log, in the same unit of work."""
+
+    def add_order(self, order: Order) -> None:
+        """Stores a new order with its lines."""
+
+    def order(self, order_id: str) -> Order | None:
+        """The order with this id, if any."""
+
+    def name_lines(self, order_id: str, names: Sequence[str], now: datetime) -> None:
+        """Sets the product name of each line, in line order."""
+
+    def price_lines(self, order_id: str, totals: Sequence[Money], now: datetime) -> None:
+        """Sets each line's total, in line order, and the order total to their sum."""
+
+    def set_charge(self, order_id: str, charge_id: str, now: datetime) -> None:
+        """Records the order's charge id."""
+
+    def set_state(
+        self, order_id: str, state: OrderState, now: datetime, failure: OrderFailure | None = None
+    ) -> None:
+        """Moves the order to ``state``, recording ``failure`` when given."""
+
+    def add_idempotency_key(self, key: str, record: IdempotencyRecord) -> None:
+        """Remembers which request and order a key belongs to."""
+
+    def idempotency_key(self, key: str) -> IdempotencyRecord | None:
+        """What a key was first used for, if it was used."""
+
+    def append_event(
+        self, order_id: str, event_type: OrderEventType, now: datetime, detail: str = ""
+    ) -> None:
+        """Appends an event to the global log, numbered on from the last one, no gaps."""
+
+    def events(
+        self, after: int, order_id: str = "", through: int | None = None, limit: int | None = None
+    ) -> list[OrderEvent]:
+        """Events with after < sequence <= through, of one order or ("") all, in order."""
+
+    def last_sequence(self) -> int:
+        """The sequence of the newest event, 0 when the log is empty."""
+
+
+class OrderStorage(Protocol):
+    """Where orders, their events, idempotency keys and sagas live."""
+
+    poll_interval_s: float | None
+    """How often followers of the event log re-read it although nobody woke them: set
+    when other processes may append (a shared table); None when only this one can."""
+
+    async def run(self, work: Callable[[OrderRecords], T], *, write: bool = True) -> T:
+        """Runs ``work`` as one transaction and returns its result; listeners of
+        ``on_events`` are called once a transaction that appended events committed."""
+
+    def on_events(self, listener: Callable[[], None]) -> None:
+        """Calls ``listener`` (on the event loop) after each commit that appended events."""
+
+    def close(self) -> None:
+        """Releases the connection."""
