@@ -38,8 +38,9 @@ def build_service(config: StackConfig, spec: ServiceSpec) -> Template:
         Description=f"{config.manifest.name}: service {spec.name} (ECS, Service Connect, Lattice)"
     )
     add_environment(template, config.manifest.name)
-    # SQLite lives on the task's disk: one task. With a DynamoDB table, scale like the rest.
-    single = spec.stateful and not uses_table(spec, config)
+    # SQLite lives on the task's disk: one task. With a DynamoDB table, scale like the rest,
+    # unless the service coordinates in its own memory (the manifest's single_task).
+    single = spec.single_task or (spec.stateful and not uses_table(spec, config))
     add_parameters(template, spec.name, SINGLE_TASK if single else SCALING_DEFAULTS)
     task = add_task(template, spec, config)
     lattice_service, target_group, listener = add_lattice(template, spec, config)

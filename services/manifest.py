@@ -48,6 +48,9 @@ class ServiceSpec:
     streaming_rpcs: tuple[str, ...]
     stateful: bool
     env: Mapping[str, str] = field(default_factory=dict)
+    single_task: bool = False
+    """Runs as exactly one task even when its data could be shared: it coordinates
+    requests in its own memory (orders: in-flight placements, saga recovery)."""
     """Extra environment of the service's process (below the variables that place it in
     a mesh): how the load test starts an orders variant with another fan-out, say."""
 
@@ -130,6 +133,7 @@ def _parse_service(name: str, table: Any, source: str) -> ServiceSpec:
         "streaming_rpcs",
         "stateful",
         "env",
+        "single_task",
     }
     unknown = sorted(set(table) - known)
     if unknown:
@@ -137,8 +141,11 @@ def _parse_service(name: str, table: Any, source: str) -> ServiceSpec:
 
     module = table.get("module", "")
     stateful = table.get("stateful", False)
+    single_task = table.get("single_task", False)
     if not isinstance(module, str) or not isinstance(stateful, bool):
         raise ManifestError(f"{where}: module must be a string and stateful a boolean")
+    if not isinstance(single_task, bool):
+        raise ManifestError(f"{where}: single_task must be a boolean")
     proto_services = _strings(table, "proto_services", where, _PROTO_SERVICE)
     if not proto_services:
         raise ManifestError(f"{where}.proto_services must name at least one gRPC service")
@@ -153,6 +160,7 @@ def _parse_service(name: str, table: Any, source: str) -> ServiceSpec:
         streaming_rpcs=_strings(table, "streaming_rpcs", where, _RPC),
         stateful=stateful,
         env=_env(table.get("env", {}), where),
+        single_task=single_task,
     )
     if len({spec.grpc_port, spec.health_port, spec.rest_port}) < 3:
         raise ManifestError(f"{where}: grpc_port, health_port and rest_port must differ")

@@ -143,7 +143,11 @@ def test_sqlite_default_keeps_one_task_and_no_table(spec: ServiceSpec) -> None:
     assert "Policies" not in task_role(template)
 
 
-@pytest.mark.parametrize("spec", STATEFUL, ids=[s.name for s in STATEFUL])
+SCALABLE = [spec for spec in STATEFUL if not spec.single_task]
+SINGLE = [spec for spec in SPECS if spec.single_task]
+
+
+@pytest.mark.parametrize("spec", SCALABLE, ids=[s.name for s in SCALABLE])
 def test_stateful_services_scale_with_dynamodb(spec: ServiceSpec) -> None:
     """With a table instead of a local file, a stateful service scales like the others."""
     parameters = DYNAMODB_TEMPLATES[service_stack(spec.name)]["Parameters"]
@@ -151,6 +155,23 @@ def test_stateful_services_scale_with_dynamodb(spec: ServiceSpec) -> None:
     for key in ("DesiredCount", "MinCount", "MaxCount"):
         assert parameters[key]["Default"] == stateless[key]["Default"]
     assert parameters["MaxCount"]["Default"] > 1
+
+
+@pytest.mark.parametrize("spec", SINGLE, ids=[s.name for s in SINGLE])
+def test_single_task_services_stay_one_task_with_dynamodb(spec: ServiceSpec) -> None:
+    """A service that coordinates in its own memory (orders) runs one task on a table too."""
+    parameters = DYNAMODB_TEMPLATES[service_stack(spec.name)]["Parameters"]
+    assert [parameters[key]["Default"] for key in ("DesiredCount", "MinCount", "MaxCount")] == [
+        1,
+        1,
+        1,
+    ]
+
+
+def test_manifest_keeps_orders_single_and_inventory_payments_scalable() -> None:
+    """The split above is not vacuous: orders is single-task, two stateful services scale."""
+    assert [spec.name for spec in SINGLE] == ["orders"]
+    assert {spec.name for spec in SCALABLE} == {"inventory", "payments"}
 
 
 def test_storage_stack_deploys_before_the_services_that_use_it() -> None:

@@ -74,6 +74,7 @@ def test_services_are_ordered_so_dependencies_start_first() -> None:
         ("services.front.env", {"lower": "x"}, "env must map UPPER_CASE names to strings"),
         ("services.front.env", {"FANOUT": 1}, "env must map UPPER_CASE names to strings"),
         ("services.front.rest_port", 50100, "must differ"),
+        ("services.front.single_task", "yes", "single_task must be a boolean"),
     ],
 )
 def test_invalid_entries_are_rejected_naming_them(path: str, value: object, message: str) -> None:
