@@ -2,6 +2,12 @@
 
 The server is a real HTTP endpoint on 127.0.0.1, so boto3 goes through its whole stack;
 each table gets a fresh name, so tests never see each other's items.
+
+It answers one request at a time. DynamoDB applies a transaction atomically however many
+arrive together; moto does not: a transaction that fails restores a copy of the whole
+table taken before it began, undoing whatever another request committed in between.
+Serving requests in turn gives tests DynamoDB's atomicity while the stores' units of work
+still interleave between requests, which is where their conflicts arise.
 """
 
 from __future__ import annotations
@@ -12,7 +18,13 @@ from typing import Any
 
 import boto3
 import pytest
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
 from moto.server import ThreadedMotoServer
+from werkzeug.serving import make_server
 
 from services.common.dynamodb import Table
 
@@ -21,10 +33,22 @@ CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing
 _names = itertools.count(1)
 
 
+class SerialMotoServer(ThreadedMotoServer):
+    """ThreadedMotoServer answering one request at a time (see above)."""
+
+    def _server_entry(self) -> None:
+        app = DomainDispatcherApplication(create_backend_app)
+        self._server = make_server(
+            self._ip_address, self._port, app, False, request_handler=MotoRequestHandler
+        )
+        self._server_ready_event.set()
+        self._server.serve_forever()
+
+
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
     """A moto server for the whole session."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server = SerialMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
     try:
