@@ -15,7 +15,7 @@ from services.runtime.rest.host import RestBuild, RestHost
 from services.runtime.server import BuildParts, ServiceHost
 from services.runtime.tracing import Tracing
 
-pytest_plugins = ("tests.dynamodb_tables",)
+pytest_plugins = ("tests.moto_aws",)
 
 TEST_RUNTIME = RuntimeConfig(
     service_name="test",

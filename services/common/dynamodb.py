@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -33,6 +33,7 @@ from services.runtime.config import StorageConfig
 from services.runtime.startup import StartupError
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 Item = dict[str, Any]
 """An item as Python values: str, int (stored as numbers), bool, None, lists and dicts."""
@@ -42,8 +43,10 @@ META = "meta"
 """The ``sk`` of an aggregate's root item."""
 CALL_TIMEOUT_S = 3.0
 """Connect and read timeout of every call: no call waits on the table for ever."""
-ATTEMPTS = 5
+ATTEMPTS = 8
 """Runs of a unit of work before a write conflict is given up as ABORTED."""
+BACKOFF_BASE_S = 0.005
+BACKOFF_CAP_S = 0.2
 MAX_TRANSACTION_ITEMS = 100
 """DynamoDB's limit of actions in one TransactWriteItems."""
 _CONFLICTS = {"ConditionalCheckFailed", "TransactionConflict"}
@@ -296,6 +299,23 @@ class UnitOfWork:
         return view
 
 
+class DynamoStore(Generic[R]):
+    """A store whose units of work see ``R`` records built over one UnitOfWork."""
+
+    blocking = True
+
+    def __init__(self, table: Table, records: Callable[[UnitOfWork], R]) -> None:
+        self._table = table
+        self._records = records
+
+    def atomically(self, work: Callable[[R], T], *, write: bool = True) -> T:
+        """Runs ``work`` as one unit of work, again if another writer got there first."""
+        return atomically(self._table, lambda unit: work(self._records(unit)), write=write)
+
+    def close(self) -> None:
+        """Nothing to release: boto3 clients close their pools when collected."""
+
+
 def atomically(table: Table, work: Callable[[UnitOfWork], T], *, write: bool = True) -> T:
     """Runs ``work`` in a unit of work and commits it, again on a write conflict.
 
@@ -310,8 +330,8 @@ def atomically(table: Table, work: Callable[[UnitOfWork], T], *, write: bool = T
         try:
             unit.commit()
         except WriteConflict:
-            # Full jitter, 5 ms base: conflicts are between requests in flight together.
-            time.sleep(random.uniform(0, 0.005 * 2**attempt))
+            # Full jitter: conflicts are between requests in flight together.
+            time.sleep(random.uniform(0, min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**attempt)))
             continue
         return result
     raise Aborted(

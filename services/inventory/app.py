@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING
 
 from shopmesh.inventory.v1 import inventory_pb2_grpc
 
 from services.common.seed import seed_products
+from services.common.storage import open_store
 from services.inventory.domain import Inventory, InventoryStorage
 from services.inventory.rest import InventoryResource
 from services.inventory.servicer import SERVICE_NAME, InventoryServicer
@@ -16,6 +18,9 @@ from services.runtime.config import StorageConfig
 from services.runtime.rest.host import RestBuild, RestParts
 from services.runtime.server import BuildParts, Registration, ServiceParts
 
+if TYPE_CHECKING:
+    from services.common.dynamodb import Table
+
 DATABASE_FILE = "inventory.sqlite3"
 
 
@@ -24,21 +29,23 @@ def _open(
 ) -> tuple[Inventory, Callable[[], Awaitable[None]]]:
     """Inventory over its SQLite file or DynamoDB table (seeded when new)."""
     initial = {p.sku: p.initial_stock for p in seed_products(product_count)}
-    store: InventoryStorage
-    if storage.kind == "dynamodb":
-        # Imported here: boto3 costs every process that does not use it ~0.2 s at start.
-        from services.common.dynamodb import open_table
-        from services.inventory.dynamodb import DynamoInventoryStore
-
-        store = DynamoInventoryStore(open_table(storage), initial)
-    else:
-        storage.data_dir.mkdir(parents=True, exist_ok=True)
-        store = SqliteInventoryStore(storage.data_dir / DATABASE_FILE, initial)
+    store: InventoryStorage = open_store(
+        storage,
+        DATABASE_FILE,
+        lambda path: SqliteInventoryStore(path, initial),
+        lambda table: _dynamodb_store(table, initial),
+    )
 
     async def close() -> None:
         store.close()
 
     return Inventory(store), close
+
+
+def _dynamodb_store(table: Table, initial: Mapping[str, int]) -> InventoryStorage:
+    from services.inventory.dynamodb import DynamoInventoryStore  # boto3: only when used
+
+    return DynamoInventoryStore(table, initial)
 
 
 def build(storage: StorageConfig, product_count: int) -> BuildParts:

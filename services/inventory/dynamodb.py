@@ -11,14 +11,11 @@ Items (the storage stack's pk/sk contract):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import TypeVar
+from collections.abc import Mapping
 
-from services.common.dynamodb import META, Table, UnitOfWork, atomically, number
+from services.common.dynamodb import META, DynamoStore, Table, UnitOfWork, atomically, number
 from services.common.sqlite import decode_time, encode_time
 from services.inventory.domain import InventoryRecords, Reservation, ReservationState, Stock
-
-T = TypeVar("T")
 
 SEED_MARKER = "seed#stock"
 
@@ -31,34 +28,23 @@ def _reservation_pk(key: str) -> str:
     return f"reservation#{key}"
 
 
-class DynamoInventoryStore:
+class DynamoInventoryStore(DynamoStore[InventoryRecords]):
     """Stock and reservations in one table; seeds SKUs the table does not have yet.
 
     Seeding only adds missing SKUs (conditional puts), so a second task starting against
     a table in use never resets stock; a marker item skips it on later starts.
     """
 
-    blocking = True
-
     def __init__(self, table: Table, initial_stock: Mapping[str, int]) -> None:
-        self._table = table
+        super().__init__(table, DynamoInventoryRecords)
         marker = table.get(SEED_MARKER)
         if marker is None or number(marker["skus"]) < len(initial_stock):
             for sku, units in initial_stock.items():
                 table.put_if_absent(
                     {"pk": _stock_pk(sku), "sk": META, "available": units, "reserved": 0}
                 )
-            table.put_if_absent({"pk": SEED_MARKER, "sk": META, "skus": 0})
-            atomically(
-                table, lambda unit: unit.set(SEED_MARKER, META, {"skus": len(initial_stock)})
-            )
-
-    def atomically(self, work: Callable[[InventoryRecords], T], *, write: bool = True) -> T:
-        """Runs ``work`` as one unit of work, again if another writer got there first."""
-        return atomically(self._table, lambda unit: work(DynamoInventoryRecords(unit)), write=write)
-
-    def close(self) -> None:
-        """Nothing to release: boto3 clients close their pools when collected."""
+            marked = {"pk": SEED_MARKER, "sk": META, "skus": len(initial_stock)}
+            atomically(table, lambda unit: unit.put(marked, if_absent=False))
 
 
 class DynamoInventoryRecords:

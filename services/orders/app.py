@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shopmesh.orders.v1 import orders_pb2_grpc
 
+from services.common.storage import open_store
 from services.orders.config import OrdersConfig
 from services.orders.grpc_clients import grpc_ports
 from services.orders.ports import CatalogPort, InventoryPort, PaymentsPort, PricingPort
@@ -23,6 +24,9 @@ from services.runtime.rest.client import RestClient
 from services.runtime.rest.host import RestBuild, RestParts
 from services.runtime.server import BuildParts, Registration, ServiceParts
 
+if TYPE_CHECKING:
+    from services.common.dynamodb import Table
+
 DEPENDENCIES = ("catalog", "pricing", "inventory", "payments")
 DATABASE_FILE = "orders.sqlite3"
 
@@ -35,17 +39,9 @@ def _open(
     config: OrdersConfig, ports: tuple[CatalogPort, PricingPort, InventoryPort, PaymentsPort]
 ) -> tuple[OrderService, Job, Callable[[], Awaitable[None]]]:
     """The order service over ``ports``, its recovery sweep and its close hook."""
-    storage = config.storage
-    store: OrderStorage
-    if storage.kind == "dynamodb":
-        # Imported here: boto3 costs every process that does not use it ~0.2 s at start.
-        from services.common.dynamodb import open_table
-        from services.orders.dynamodb import DynamoOrderStore
-
-        store = DynamoOrderStore(open_table(storage))
-    else:
-        storage.data_dir.mkdir(parents=True, exist_ok=True)
-        store = SqliteOrderStore(storage.data_dir / DATABASE_FILE)
+    store: OrderStorage = open_store(
+        config.storage, DATABASE_FILE, SqliteOrderStore, _dynamodb_store
+    )
     orders = OrderService(store, *ports)
 
     async def recover() -> None:
@@ -65,6 +61,12 @@ def _open(
         store.close()
 
     return orders, recover, close
+
+
+def _dynamodb_store(table: Table) -> OrderStorage:
+    from services.orders.dynamodb import DynamoOrderStore  # boto3: only when used
+
+    return DynamoOrderStore(table)
 
 
 def build(config: OrdersConfig) -> BuildParts:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from shopmesh.payments.v1 import payments_pb2_grpc
 
+from services.common.storage import open_store
 from services.payments.config import PaymentsConfig
 from services.payments.domain import Payments, PaymentsStorage
 from services.payments.rest import PaymentsResource
@@ -15,26 +17,27 @@ from services.runtime.channels import Channels
 from services.runtime.rest.host import RestBuild, RestParts
 from services.runtime.server import BuildParts, Registration, ServiceParts
 
+if TYPE_CHECKING:
+    from services.common.dynamodb import Table
+
 DATABASE_FILE = "payments.sqlite3"
 
 
 def _open(config: PaymentsConfig) -> tuple[Payments, Callable[[], Awaitable[None]]]:
-    storage = config.storage
-    store: PaymentsStorage
-    if storage.kind == "dynamodb":
-        # Imported here: boto3 costs every process that does not use it ~0.2 s at start.
-        from services.common.dynamodb import open_table
-        from services.payments.dynamodb import DynamoPaymentsStore
-
-        store = DynamoPaymentsStore(open_table(storage))
-    else:
-        storage.data_dir.mkdir(parents=True, exist_ok=True)
-        store = SqlitePaymentsStore(storage.data_dir / DATABASE_FILE)
+    store: PaymentsStorage = open_store(
+        config.storage, DATABASE_FILE, SqlitePaymentsStore, _dynamodb_store
+    )
 
     async def close() -> None:
         store.close()
 
     return Payments(store, config.failures), close
+
+
+def _dynamodb_store(table: Table) -> PaymentsStorage:
+    from services.payments.dynamodb import DynamoPaymentsStore  # boto3: only when used
+
+    return DynamoPaymentsStore(table)
 
 
 def build(config: PaymentsConfig) -> BuildParts:

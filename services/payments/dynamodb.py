@@ -10,15 +10,10 @@ Items (the storage stack's pk/sk contract):
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
-
-from services.common.dynamodb import META, Table, UnitOfWork, atomically, number
+from services.common.dynamodb import META, DynamoStore, Table, UnitOfWork, number
 from services.common.money import Money
 from services.common.sqlite import decode_time, encode_time
 from services.payments.domain import ChargeRecord, ChargeRecords, ChargeState
-
-T = TypeVar("T")
 
 
 def _charge_pk(charge_id: str) -> str:
@@ -29,20 +24,11 @@ def _key_pk(idempotency_key: str) -> str:
     return f"chargekey#{idempotency_key}"
 
 
-class DynamoPaymentsStore:
+class DynamoPaymentsStore(DynamoStore[ChargeRecords]):
     """Charges in one table."""
 
-    blocking = True
-
     def __init__(self, table: Table) -> None:
-        self._table = table
-
-    def atomically(self, work: Callable[[ChargeRecords], T], *, write: bool = True) -> T:
-        """Runs ``work`` as one unit of work, again if another writer got there first."""
-        return atomically(self._table, lambda unit: work(DynamoChargeRecords(unit)), write=write)
-
-    def close(self) -> None:
-        """Nothing to release: boto3 clients close their pools when collected."""
+        super().__init__(table, DynamoChargeRecords)
 
 
 class DynamoChargeRecords:

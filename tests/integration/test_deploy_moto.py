@@ -12,7 +12,6 @@ from typing import Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 from rich.console import Console
 
 from cloudformation.config import StackConfig
@@ -22,6 +21,7 @@ from cloudformation.deploy.display import Reporter
 from cloudformation.deploy.run import deploy, destroy, spec_for
 from cloudformation.deploy.stack import Outcome, StackSpec, Waiting
 from cloudformation.registry import build_registry
+from tests.moto_aws import local_moto
 
 REGION = "eu-west-1"
 FAST = Waiting(delay_s=1, max_attempts=3)
@@ -29,13 +29,9 @@ FAST = Waiting(delay_s=1, max_attempts=3)
 
 @pytest.fixture(scope="module")
 def endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
+    """A moto server of this module's own: the tests count its stacks and repositories."""
+    with local_moto() as url:
+        yield url
 
 
 @pytest.fixture(autouse=True)

@@ -30,8 +30,8 @@ from services.payments.domain import Payments
 from services.payments.dynamodb import DynamoPaymentsStore
 from services.runtime.config import StorageConfig
 from services.runtime.startup import StartupError
-from tests.dynamodb_tables import CREDENTIALS, REGION, create_table, dynamodb_client
 from tests.integration.processes import service_process
+from tests.moto_aws import CREDENTIALS, REGION, create_table, dynamodb_client
 
 T = TypeVar("T")
 SKU = "SKU-00001"

@@ -14,9 +14,9 @@ import grpc
 import pytest
 
 from services.runtime.config import StorageConfig
-from tests.dynamodb_tables import CREDENTIALS, REGION, create_table
 from tests.integration.mesh_fixture import running_mesh
 from tests.integration.shop_clients import Failure, GrpcShop, RestShop, Shop, ids, same
+from tests.moto_aws import CREDENTIALS, REGION, create_table
 
 TEN_ITEMS = [(f"SKU-{n:05d}", n % 3 + 1) for n in range(10, 20)]
 

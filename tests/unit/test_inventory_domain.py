@@ -21,7 +21,7 @@ from services.inventory.domain import (
 )
 from services.inventory.dynamodb import DynamoInventoryRecords, DynamoInventoryStore
 from services.inventory.store import SqliteInventoryRecords, SqliteInventoryStore
-from tests.dynamodb_tables import create_table, dynamodb_client
+from tests.moto_aws import create_table, dynamodb_client
 
 SKU = "SKU-00001"
 OTHER = "SKU-00002"

@@ -1,4 +1,4 @@
-"""DynamoDB tables on a local moto server (the stand-in for AWS), one per test.
+"""The local moto server that stands in for AWS in the tests, and DynamoDB tables on it.
 
 The server is a real HTTP endpoint on 127.0.0.1, so boto3 goes through its whole stack;
 each table gets a fresh name, so tests never see each other's items.
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import boto3
@@ -33,21 +34,29 @@ CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing
 _names = itertools.count(1)
 
 
+class _OneRequestPerConnection(MotoRequestHandler):
+    """HTTP/1.0: a server answering in turn must not sit on one client's idle keep-alive
+    connection while others wait (werkzeug switches the handler class to HTTP/1.1 as
+    soon as any threaded server is made)."""
+
+    protocol_version = "HTTP/1.0"
+
+
 class SerialMotoServer(ThreadedMotoServer):
     """ThreadedMotoServer answering one request at a time (see above)."""
 
     def _server_entry(self) -> None:
         app = DomainDispatcherApplication(create_backend_app)
         self._server = make_server(
-            self._ip_address, self._port, app, False, request_handler=MotoRequestHandler
+            self._ip_address, self._port, app, False, request_handler=_OneRequestPerConnection
         )
         self._server_ready_event.set()
         self._server.serve_forever()
 
 
-@pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
-    """A moto server for the whole session."""
+@contextmanager
+def local_moto() -> Iterator[str]:
+    """A moto server on 127.0.0.1 (a free port) for the block; yields its URL."""
     server = SerialMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -55,6 +64,13 @@ def moto_endpoint() -> Iterator[str]:
         yield f"http://{host}:{port}"
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """A moto server for the whole session."""
+    with local_moto() as url:
+        yield url
 
 
 def dynamodb_client(endpoint: str) -> Any:
