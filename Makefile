@@ -96,9 +96,10 @@ deploy: $(GEN_STAMP) ## Deploy every stack with change sets (REGION=, ENVIRONMEN
 	$(BIN)/python -m cloudformation.deploy deploy $(DEPLOY_FLAGS)
 
 .PHONY: destroy
-destroy: $(GEN_STAMP) ## Delete every stack in reverse order, ECR emptied first (REGION=, ENVIRONMENT=, YES=1)
+destroy: $(GEN_STAMP) ## Delete every stack in reverse order, ECR emptied first; DynamoDB tables kept unless DROP_DATA=1 (REGION=, ENVIRONMENT=, YES=1)
 	$(BIN)/python -m cloudformation.deploy destroy --environment $(ENVIRONMENT) $(STACK_FLAGS) \
-		$(if $(REGION),--region $(REGION)) $(if $(filter 1,$(YES)),--yes)
+		$(if $(REGION),--region $(REGION)) $(if $(filter 1,$(YES)),--yes) \
+		$(if $(filter 1,$(DROP_DATA)),--drop-data)
 
 .PHONY: clean
 clean: ## Remove generated code, build output and local data

@@ -15,9 +15,9 @@ from cloudformation.deploy.aws import Aws, DeployError, lattice_prefix_lists
 from cloudformation.deploy.commands import curl_commands, grpcurl_commands
 from cloudformation.deploy.display import Reporter
 from cloudformation.deploy.images import build_and_push
-from cloudformation.deploy.run import deploy, destroy, spec_for
+from cloudformation.deploy.run import DEFAULT_WAITING, deploy, destroy, spec_for, unprotect
 from cloudformation.deploy.stack import StackSpec
-from cloudformation.names import REGISTRY, Exports, stack_name
+from cloudformation.names import REGISTRY, STORAGE, Exports, stack_name
 from cloudformation.plan import deploy_order
 from cloudformation.secrets import load_secrets
 
@@ -88,15 +88,32 @@ def _deploy(
 
 
 def _destroy(aws: Aws, config: StackConfig, args: argparse.Namespace, reporter: Reporter) -> int:
-    names = [stack_name(args.environment, stack.key) for stack in deploy_order(config)]
+    plan = deploy_order(config)
+    names = [stack_name(args.environment, stack.key) for stack in plan]
+    storage = next((stack for stack in plan if stack.key == STORAGE), None)
+    kept = ""
+    if storage is not None and not args.drop_data:
+        # The tables are deletion-protected: deleting their stack would fail half-way.
+        kept = stack_name(args.environment, STORAGE)
+        names.remove(kept)
     if not args.yes:
-        answer = input(
-            f"Delete the {len(names)} stacks of {args.environment!r}, images included? [y/N] "
-        )
+        what = "images included" + (", DynamoDB tables and their data too" if storage else "")
+        if kept:
+            what = f"images included; {kept} and its tables are kept"
+        answer = input(f"Delete {len(names)} stacks of {args.environment!r}, {what}? [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):
             reporter.say("nothing deleted")
             return 1
-    destroy(aws.client("cloudformation"), aws.client("ecr"), names, reporter)
+    cfn = aws.client("cloudformation")
+    if storage is not None and not kept:
+        name = stack_name(args.environment, STORAGE)
+        unprotect(cfn, aws.client("dynamodb"), name, reporter, waiting=DEFAULT_WAITING)
+    destroy(cfn, aws.client("ecr"), names, reporter)
+    if kept:
+        reporter.say(
+            f"kept {kept}: its DynamoDB tables hold the services' data (deletion-protected);"
+            " DROP_DATA=1 deletes them too"
+        )
     return 0
 
 
@@ -137,6 +154,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--principals", help="Lattice consumer principals (default: account)")
     parser.add_argument("--prefix-lists", nargs=2, metavar=("IPV4", "IPV6"))
     parser.add_argument("--yes", action="store_true", help="destroy without asking")
+    parser.add_argument(
+        "--drop-data",
+        action="store_true",
+        help="destroy the DynamoDB tables too (turns their deletion protection off first)",
+    )
     parser.add_argument(
         "--certificate-arn", default="", help="ACM certificate for the edge's HTTPS listener"
     )

@@ -80,13 +80,31 @@ def destroy(
                 reporter.say(f"{name}: already gone")
                 gone.append(name)
             else:
-                for repository in _repositories(cfn, name):
+                for repository in _physical_ids(cfn, name, "AWS::ECR::Repository"):
                     reporter.say(f"{name}: emptied ECR repository {repository}"
                                  f" ({empty_repository(ecr, repository)} image(s))")  # fmt: skip
                 delete(cfn, name, reporter, waiting)
                 reporter.say(f"{name}: deleted")
             reporter.stack_done()
     return gone
+
+
+def unprotect(
+    cfn: Client, dynamodb: Client, name: str, reporter: Reporter, *, waiting: Waiting
+) -> list[str]:
+    """Turns deletion protection off on the DynamoDB tables of stack ``name`` (if it
+    exists), so that deleting the stack next drops them and their data; their names.
+
+    Straight through DynamoDB rather than by updating the stack's parameter: the stack
+    is about to go, and a failed update would leave it half-protected."""
+    if status(cfn, name) in (None, "DELETE_COMPLETE"):
+        return []
+    tables = _physical_ids(cfn, name, "AWS::DynamoDB::Table")
+    for table in tables:
+        dynamodb.update_table(TableName=table, DeletionProtectionEnabled=False)
+        dynamodb.get_waiter("table_exists").wait(TableName=table, WaiterConfig=waiting.config())
+        reporter.say(f"{name}: deletion protection off for table {table}")
+    return tables
 
 
 def stack_outputs(cfn: Client, name: str) -> dict[str, str]:
@@ -106,10 +124,10 @@ def empty_repository(ecr: Client, repository: str) -> int:
     return count
 
 
-def _repositories(cfn: Client, name: str) -> list[str]:
+def _physical_ids(cfn: Client, name: str, resource_type: str) -> list[str]:
     resources = cfn.describe_stack_resources(StackName=name)["StackResources"]
     return [
         str(r["PhysicalResourceId"])
         for r in resources
-        if r["ResourceType"] == "AWS::ECR::Repository" and r.get("PhysicalResourceId")
+        if r["ResourceType"] == resource_type and r.get("PhysicalResourceId")
     ]

@@ -21,6 +21,7 @@ from cloudformation.deploy.display import Reporter
 from cloudformation.deploy.run import deploy, destroy, spec_for
 from cloudformation.deploy.stack import Outcome, StackSpec, Waiting
 from cloudformation.registry import build_registry
+from cloudformation.storage import build_storage
 from tests.moto_aws import local_moto
 
 REGION = "eu-west-1"
@@ -195,6 +196,33 @@ def test_destroy_empties_ecr_then_deletes_every_stack(endpoint: str) -> None:
     assert repository not in {
         r["repositoryName"] for r in ecr.describe_repositories()["repositories"]
     }
+
+
+def test_destroy_keeps_the_tables_unless_told_to_drop_the_data(
+    endpoint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With DynamoDB storage, ``make destroy`` deletes the other stacks and keeps the
+    storage stack with its (deletion-protected) tables; DROP_DATA=1 turns the protection
+    off on each table and then deletes the stack and the tables."""
+    config = StackConfig(storage="dynamodb")
+    values = {"EnvironmentName": "keep"}
+    storage = spec_for("storage", build_storage(config).to_dict(), "keep", values)
+    cfn, dynamodb = client(endpoint, "cloudformation"), client(endpoint, "dynamodb")
+    deploy(cfn, [storage], captured()[0], waiting=FAST)
+    tables = {"keep-inventory", "keep-payments", "keep-orders"}
+    assert tables <= set(dynamodb.list_tables()["TableNames"])
+    command = ["destroy", "--environment", "keep", "--storage", "dynamodb", "--yes"]
+    command += ["--endpoint-url", endpoint, "--region", REGION]
+
+    assert main(command) == 0
+    assert "kept keep-storage: its DynamoDB tables hold" in capsys.readouterr().out
+    assert tables <= set(dynamodb.list_tables()["TableNames"])
+
+    assert main([*command, "--drop-data"]) == 0
+    out = capsys.readouterr().out
+    assert "keep-storage: deletion protection off for table keep-orders" in out
+    assert "keep-storage: deleted" in out
+    assert not tables & set(dynamodb.list_tables()["TableNames"])
 
 
 def test_prefix_lists_are_looked_up_by_name(endpoint: str) -> None:
