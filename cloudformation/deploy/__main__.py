@@ -8,6 +8,7 @@ import argparse
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 
 from cloudformation.__main__ import add_observability_arguments
 from cloudformation.config import CfnConfigError, StackConfig, validate
@@ -54,7 +55,7 @@ def _deploy(
         "LatticePrefixListIdIpv4": ipv4,
         "LatticePrefixListIdIpv6": ipv6,
         "LatticeConsumerPrincipals": args.principals or f"arn:aws:iam::{account}:root",
-        "ImageTag": args.image_tag or _git_tag(),
+        "ImageTag": args.image_tag or _git_tag(reporter),
         "CertificateArn": args.certificate_arn,
     }
     specs = [
@@ -70,7 +71,9 @@ def _deploy(
         if missing:  # pushing some images and not others would leave tasks unable to start
             raise DeployError(f"the registry stack has no repository output for {missing}")
         repositories = {n: outputs[Exports.repository_uri(n)] for n in names}
-        build_and_push(aws.client("ecr"), repositories, values["ImageTag"], config.architecture)
+        build_and_push(
+            aws.client("ecr"), repositories, values["ImageTag"], config.architecture, reporter
+        )
 
     if args.skip_images:
         reporter.say("skipping image build and push (SKIP_IMAGES=1)")
@@ -132,14 +135,24 @@ def stack_config(args: argparse.Namespace) -> StackConfig:
     )
 
 
-def _git_tag() -> str:
+def _git_tag(reporter: Reporter) -> str:
+    """The commit, so an image says what it was built from; with uncommitted changes the
+    commit plus "-dirty-" and the UTC time, so such a build never takes a clean tag."""
     done = subprocess.run(
         ["git", "rev-parse", "--short=12", "HEAD"],  # noqa: S607
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     if done.returncode != 0:
         raise DeployError("not in a git checkout: pass --image-tag")
-    return done.stdout.strip()
+    tag = done.stdout.strip()
+    changes = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"],  # noqa: S607
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if changes.stdout.strip():
+        tag += "-dirty-" + datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+        reporter.say(f"uncommitted changes: images tagged {tag}")
+    return tag
 
 
 def _parser() -> argparse.ArgumentParser:

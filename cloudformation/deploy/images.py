@@ -16,7 +16,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from cloudformation.deploy.aws import Client, DeployError
+from cloudformation.deploy.display import Reporter
 
 PLATFORMS = {"X86_64": "linux/amd64", "ARM64": "linux/arm64"}
 
@@ -26,8 +29,17 @@ def dockerfile(name: str) -> Path:
     return Path("gateway/Dockerfile") if name == "gateway" else Path("services", name, "Dockerfile")
 
 
-def build_and_push(ecr: Client, repositories: Mapping[str, str], tag: str, arch: str) -> None:
-    """Logs docker in to ECR, then builds and pushes ``<uri>:<tag>`` per repository."""
+def build_and_push(
+    ecr: Client, repositories: Mapping[str, str], tag: str, arch: str, reporter: Reporter
+) -> None:
+    """Logs docker in to ECR, then builds and pushes ``<uri>:<tag>`` per repository that
+    does not hold that tag yet (the repositories are immutable: a tag is pushed once, so
+    deploying the same commit again rebuilds nothing)."""
+    missing = missing_images(ecr, repositories, tag)
+    for name in sorted(set(repositories) - set(missing)):
+        reporter.say(f"image {name}:{tag} is in ECR already")
+    if not missing:
+        return
     docker = shutil.which("docker")
     if docker is None:
         raise DeployError("docker not found: install Docker with buildx, or SKIP_IMAGES=1")
@@ -38,8 +50,22 @@ def build_and_push(ecr: Client, repositories: Mapping[str, str], tag: str, arch:
     )
     with tempfile.TemporaryDirectory() as folder:
         definition = Path(folder) / "docker-bake.json"
-        definition.write_text(json.dumps(bake_definition(repositories, tag, PLATFORMS[arch])))
+        definition.write_text(json.dumps(bake_definition(missing, tag, PLATFORMS[arch])))
         _run([docker, "buildx", "bake", "--file", str(definition), "--push"])
+
+
+def missing_images(ecr: Client, repositories: Mapping[str, str], tag: str) -> dict[str, str]:
+    """The repositories (name -> URI) that have no image tagged ``tag``."""
+    missing: dict[str, str] = {}
+    for name, uri in repositories.items():
+        repository = uri.partition("/")[2]
+        try:
+            ecr.describe_images(repositoryName=repository, imageIds=[{"imageTag": tag}])
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ImageNotFoundException":
+                raise
+            missing[name] = uri
+    return missing
 
 
 def bake_definition(repositories: Mapping[str, str], tag: str, platform: str) -> dict[str, Any]:

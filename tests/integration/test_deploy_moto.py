@@ -18,6 +18,7 @@ from cloudformation.config import StackConfig
 from cloudformation.deploy.__main__ import main
 from cloudformation.deploy.aws import DeployError, lattice_prefix_lists
 from cloudformation.deploy.display import Reporter
+from cloudformation.deploy.images import missing_images
 from cloudformation.deploy.run import deploy, destroy, spec_for
 from cloudformation.deploy.stack import Outcome, StackSpec, Waiting
 from cloudformation.registry import build_registry
@@ -26,6 +27,14 @@ from tests.moto_aws import local_moto
 
 REGION = "eu-west-1"
 FAST = Waiting(delay_s=1, max_attempts=3)
+IMAGE_MANIFEST = json.dumps(
+    {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "config": {},
+        "layers": [],
+    }
+)
 
 
 @pytest.fixture(scope="module")
@@ -178,15 +187,7 @@ def test_destroy_empties_ecr_then_deletes_every_stack(endpoint: str) -> None:
     repository = next(
         r["PhysicalResourceId"] for r in resources if r["LogicalResourceId"] == "CatalogRepository"
     )
-    manifest = json.dumps(
-        {
-            "schemaVersion": 2,
-            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-            "config": {},
-            "layers": [],
-        }
-    )
-    ecr.put_image(repositoryName=repository, imageManifest=manifest, imageTag="v1")
+    ecr.put_image(repositoryName=repository, imageManifest=IMAGE_MANIFEST, imageTag="v1")
     reporter, out = captured()
     names = ["gone-registry", "gone-app", "gone-never-deployed"]
     assert destroy(cfn, ecr, names, reporter, waiting=FAST) == ["gone-never-deployed"]
@@ -223,6 +224,20 @@ def test_destroy_keeps_the_tables_unless_told_to_drop_the_data(
     assert "keep-storage: deletion protection off for table keep-orders" in out
     assert "keep-storage: deleted" in out
     assert not tables & set(dynamodb.list_tables()["TableNames"])
+
+
+def test_only_images_missing_from_ecr_are_built(endpoint: str) -> None:
+    """The repositories are immutable, so a tag is pushed once: deploying a commit again
+    builds only what ECR lacks (here: one repository of two already has the tag)."""
+    ecr = client(endpoint, "ecr")
+    uris = {}
+    for name in ("catalog", "orders"):
+        created = ecr.create_repository(repositoryName=f"imgs-{name}")["repository"]
+        uris[name] = created["repositoryUri"]
+    ecr.put_image(repositoryName="imgs-catalog", imageManifest=IMAGE_MANIFEST, imageTag="abc123")
+
+    assert missing_images(ecr, uris, "abc123") == {"orders": uris["orders"]}
+    assert missing_images(ecr, uris, "other") == uris
 
 
 def test_prefix_lists_are_looked_up_by_name(endpoint: str) -> None:
