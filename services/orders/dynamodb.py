@@ -31,17 +31,16 @@ from typing import Any, TypeVar
 from services.common.dynamodb import META, Item, Table, UnitOfWork, atomically, number
 from services.common.errors import DomainError
 from services.common.money import Money
-from services.common.sqlite import decode_time, encode_time
+from services.common.sqlite import encode_time
 from services.orders.domain import (
     Order,
     OrderEvent,
     OrderEventType,
     OrderFailure,
-    OrderLine,
     OrderState,
     SagaStep,
 )
-from services.orders.records import IdempotencyRecord, OrderRecords
+from services.orders.records import IdempotencyRecord, OrderRecords, event_of, order_of
 from services.orders.saga_log import (
     Effect,
     EffectKind,
@@ -164,30 +163,7 @@ class DynamoOrderRecords:
         item = self._unit.get(_order_pk(order_id))
         if item is None:
             return None
-        return Order(
-            order_id=order_id,
-            customer_id=item["customer_id"],
-            state=OrderState(item["state"]),
-            lines=tuple(
-                OrderLine(
-                    sku=line["sku"],
-                    name=line["name"],
-                    quantity=number(line["quantity"]),
-                    total=Money(number(line["total_minor"]), line["currency"]),
-                    reservation_key=line["reservation_key"],
-                )
-                for line in item["lines"]
-            ),
-            total=Money(number(item["total_minor"]), item["currency"]),
-            charge_id=item["charge_id"],
-            failure=(
-                OrderFailure(item["failure_step"], item["failure_reason"], item["failure_message"])
-                if item["failure_step"]
-                else None
-            ),
-            create_time=decode_time(item["create_time"]),
-            update_time=decode_time(item["update_time"]),
-        )
+        return order_of({**item, "order_id": order_id}, item["lines"])
 
     def name_lines(self, order_id: str, names: Sequence[str], now: datetime) -> None:
         lines = self._lines(order_id)
@@ -262,16 +238,7 @@ class DynamoOrderRecords:
             through=_event_sk(last),
             limit=limit,
         )
-        return [
-            OrderEvent(
-                sequence=int(item["sk"].removeprefix("event#")),
-                order_id=item["order_id"],
-                type=OrderEventType(item["type"]),
-                detail=item["detail"],
-                create_time=decode_time(item["create_time"]),
-            )
-            for item in items
-        ]
+        return [event_of(int(item["sk"].removeprefix("event#")), item) for item in items]
 
     def last_sequence(self) -> int:
         head = self._unit.get(EVENTS, HEAD)

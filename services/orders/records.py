@@ -8,18 +8,20 @@ conflict, so such a function only reads and writes through its records.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from services.common.errors import DomainError
 from services.common.money import Money
+from services.common.sqlite import decode_time
 from services.orders.domain import (
     Order,
     OrderEvent,
     OrderEventType,
     OrderFailure,
+    OrderLine,
     OrderState,
     SagaStep,
 )
@@ -34,6 +36,48 @@ class IdempotencyRecord:
 
     fingerprint: str
     order_id: str
+
+
+def order_of(fields: Mapping[str, Any], lines: Iterable[Mapping[str, Any]]) -> Order:
+    """An order from its stored fields and lines, as both stores name them (numbers may
+    come back as Decimal from DynamoDB)."""
+    return Order(
+        order_id=fields["order_id"],
+        customer_id=fields["customer_id"],
+        state=OrderState(fields["state"]),
+        lines=tuple(
+            OrderLine(
+                sku=line["sku"],
+                name=line["name"],
+                quantity=int(line["quantity"]),
+                total=Money(int(line["total_minor"]), line["currency"]),
+                reservation_key=line["reservation_key"],
+            )
+            for line in lines
+        ),
+        total=Money(int(fields["total_minor"]), fields["currency"]),
+        charge_id=fields["charge_id"],
+        failure=(
+            OrderFailure(
+                fields["failure_step"], fields["failure_reason"], fields["failure_message"]
+            )
+            if fields["failure_step"]
+            else None
+        ),
+        create_time=decode_time(fields["create_time"]),
+        update_time=decode_time(fields["update_time"]),
+    )
+
+
+def event_of(sequence: int, fields: Mapping[str, Any]) -> OrderEvent:
+    """An event from its stored fields, as both stores name them."""
+    return OrderEvent(
+        sequence=sequence,
+        order_id=fields["order_id"],
+        type=OrderEventType(fields["type"]),
+        detail=fields["detail"],
+        create_time=decode_time(fields["create_time"]),
+    )
 
 
 class SagaLog(Protocol):

@@ -9,16 +9,15 @@ from os import PathLike
 from typing import TypeVar
 
 from services.common.money import Money
-from services.common.sqlite import Database, decode_time, encode_time
+from services.common.sqlite import Database, encode_time
 from services.orders.domain import (
     Order,
     OrderEvent,
     OrderEventType,
     OrderFailure,
-    OrderLine,
     OrderState,
 )
-from services.orders.records import IdempotencyRecord, OrderRecords
+from services.orders.records import IdempotencyRecord, OrderRecords, event_of, order_of
 from services.orders.saga_log import SqliteSagaLog
 from services.orders.schema import SCHEMA
 
@@ -117,30 +116,7 @@ class SqliteOrderRecords:
         lines = self._connection.execute(
             "SELECT * FROM order_lines WHERE order_id = ? ORDER BY line_index", (order_id,)
         )
-        return Order(
-            order_id=row["order_id"],
-            customer_id=row["customer_id"],
-            state=OrderState(row["state"]),
-            lines=tuple(
-                OrderLine(
-                    sku=line["sku"],
-                    name=line["name"],
-                    quantity=line["quantity"],
-                    total=Money(line["total_minor"], line["currency"]),
-                    reservation_key=line["reservation_key"],
-                )
-                for line in lines
-            ),
-            total=Money(row["total_minor"], row["currency"]),
-            charge_id=row["charge_id"],
-            failure=(
-                OrderFailure(row["failure_step"], row["failure_reason"], row["failure_message"])
-                if row["failure_step"]
-                else None
-            ),
-            create_time=decode_time(row["create_time"]),
-            update_time=decode_time(row["update_time"]),
-        )
+        return order_of(dict(row), map(dict, lines))
 
     def name_lines(self, order_id: str, names: Sequence[str], now: datetime) -> None:
         """Sets the product name of each line, in line order."""
@@ -227,16 +203,7 @@ class SqliteOrderRecords:
                 -1 if limit is None else limit,
             ),
         )
-        return [
-            OrderEvent(
-                sequence=row["sequence"],
-                order_id=row["order_id"],
-                type=OrderEventType(row["type"]),
-                detail=row["detail"],
-                create_time=decode_time(row["create_time"]),
-            )
-            for row in rows
-        ]
+        return [event_of(row["sequence"], dict(row)) for row in rows]
 
     def last_sequence(self) -> int:
         """The sequence of the newest event, 0 when the log is empty."""
