@@ -21,7 +21,6 @@ Sequences are zero-padded to 12 digits so ``sk`` order is numeric order.
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -31,6 +30,7 @@ from typing import Any, TypeVar
 from services.common.dynamodb import META, Item, Table, UnitOfWork, atomically, number
 from services.common.errors import DomainError
 from services.common.money import Money
+from services.common.offload import Offload
 from services.common.sqlite import encode_time
 from services.orders.domain import (
     Order,
@@ -71,7 +71,7 @@ def _event_sk(sequence: int) -> str:
 
 
 class DynamoOrderStore:
-    """The orders store on one table; units of work run in a worker thread.
+    """The orders store on one table; units of work run on the store threads.
 
     Write units of this process run one at a time (as SQLite's do): they all append to
     the one event log, and taking turns here is cheaper than conflicting at the table.
@@ -85,6 +85,7 @@ class DynamoOrderStore:
         self._table = table
         self._listeners: list[Callable[[], None]] = []
         self._writing = threading.Lock()
+        self._offload = Offload(blocking=True)
 
     def on_events(self, listener: Callable[[], None]) -> None:
         """Calls ``listener`` on the event loop after each commit that appended events."""
@@ -107,7 +108,7 @@ class DynamoOrderStore:
             with self._writing:
                 return atomically(self._table, unit_work)
 
-        result = await asyncio.to_thread(in_thread)
+        result = await self._offload(in_thread)
         if appended:
             for listener in self._listeners:
                 listener()
