@@ -14,13 +14,9 @@ from troposphere import GetAtt, Output, Ref, Template, ec2, ecs, logs
 from cloudformation.alb import LoadBalancer, add_load_balancer, gateway_url
 from cloudformation.config import CfnConfigError, StackConfig, validate
 from cloudformation.fargate import (
-    DESIRED,
     SCALING_DEFAULTS,
-    add_autoscaling,
     add_parameters,
-    deployment,
-    fargate,
-    private_network,
+    add_service,
 )
 from cloudformation.names import Exports, add_environment, imported
 from cloudformation.task import (
@@ -60,36 +56,28 @@ def build_edge(config: StackConfig) -> Template:
         config,
         lambda log_group: _container(gateway, config, log_group),
     )
-    service = template.add_resource(
-        ecs.Service(
-            "Service",
-            DependsOn=[balancer.listeners_ready.title],
-            ServiceName=gateway.name,
-            Cluster=imported(Exports.CLUSTER_ARN),
-            TaskDefinition=Ref(task),
-            DesiredCount=Ref(DESIRED),
-            CapacityProviderStrategy=fargate(),
-            DeploymentConfiguration=deployment(),
-            NetworkConfiguration=private_network(Ref(group)),
-            LoadBalancers=[
-                ecs.LoadBalancer(
-                    ContainerName=gateway.name,
-                    ContainerPort=gateway.http_port,
-                    TargetGroupArn=Ref(balancer.target_group),
-                )
-            ],
-            # Room for the container's own start period before the balancer's checks count.
-            HealthCheckGracePeriodSeconds=2 * CONTAINER_HEALTH["start_period"],
-            ServiceConnectConfiguration=ecs.ServiceConnectConfiguration(
-                Enabled=True,
-                Namespace=imported(Exports.NAMESPACE_ARN),
-                LogConfiguration=container_logs(LOG_GROUP, "service-connect"),
-            ),
-            EnableECSManagedTags=True,
-            PropagateTags="SERVICE",
-        )
+    add_service(
+        template,
+        config,
+        gateway.name,
+        task,
+        Ref(group),
+        depends_on=balancer.listeners_ready,
+        LoadBalancers=[
+            ecs.LoadBalancer(
+                ContainerName=gateway.name,
+                ContainerPort=gateway.http_port,
+                TargetGroupArn=Ref(balancer.target_group),
+            )
+        ],
+        # Room for the container's own start period before the balancer's checks count.
+        HealthCheckGracePeriodSeconds=2 * CONTAINER_HEALTH["start_period"],
+        ServiceConnectConfiguration=ecs.ServiceConnectConfiguration(
+            Enabled=True,
+            Namespace=imported(Exports.NAMESPACE_ARN),
+            LogConfiguration=container_logs(LOG_GROUP, "service-connect"),
+        ),
     )
-    add_autoscaling(template, config, service)
     _outputs(template, balancer)
     return template
 

@@ -4,8 +4,11 @@ CPU target-tracking autoscaling."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from troposphere import (
     AWSHelperFn,
+    AWSObject,
     GetAtt,
     Join,
     Parameter,
@@ -76,6 +79,38 @@ def private_network(own_group: AWSHelperFn) -> ecs.NetworkConfiguration:
             SecurityGroups=[own_group, imported(Exports.TASK_SECURITY_GROUP)],
         )
     )
+
+
+def add_service(
+    template: Template,
+    config: StackConfig,
+    name: str,
+    task: ecs.TaskDefinition,
+    own_group: AWSHelperFn,
+    depends_on: AWSObject,
+    **specifics: Any,
+) -> ecs.Service:
+    """The ECS service ``name`` on Fargate in the private subnets, with the shared rollout,
+    tags and autoscaling; ``specifics`` are what only this service has (load balancers,
+    Service Connect, Lattice); it starts once ``depends_on`` exists."""
+    service = template.add_resource(
+        ecs.Service(
+            "Service",
+            DependsOn=[depends_on],
+            ServiceName=name,
+            Cluster=imported(Exports.CLUSTER_ARN),
+            TaskDefinition=Ref(task),
+            DesiredCount=Ref(DESIRED),
+            CapacityProviderStrategy=fargate(),
+            DeploymentConfiguration=deployment(),
+            NetworkConfiguration=private_network(own_group),
+            EnableECSManagedTags=True,
+            PropagateTags="SERVICE",
+            **specifics,
+        )
+    )
+    add_autoscaling(template, config, service)
+    return service
 
 
 def add_autoscaling(template: Template, config: StackConfig, service: ecs.Service) -> None:

@@ -13,14 +13,10 @@ from troposphere import GetAtt, Output, Ref, Template, ec2, ecs
 
 from cloudformation.config import StackConfig, validate
 from cloudformation.fargate import (
-    DESIRED,
     SCALING_DEFAULTS,
     SINGLE_TASK,
-    add_autoscaling,
     add_parameters,
-    deployment,
-    fargate,
-    private_network,
+    add_service,
 )
 from cloudformation.lattice import add_lattice
 from cloudformation.names import Exports, add_environment, export, imported
@@ -45,31 +41,23 @@ def build_service(config: StackConfig, spec: ServiceSpec) -> Template:
     task = add_task(template, spec, config)
     lattice_service, target_group, listener = add_lattice(template, spec, config)
     group = _security_group(template, spec)
-    service = template.add_resource(
-        ecs.Service(
-            "Service",
-            # Lattice registers targets only through a target group that has a listener.
-            DependsOn=[listener.title],
-            ServiceName=spec.name,
-            Cluster=imported(Exports.CLUSTER_ARN),
-            TaskDefinition=Ref(task),
-            DesiredCount=Ref(DESIRED),
-            CapacityProviderStrategy=fargate(),
-            DeploymentConfiguration=deployment(),
-            NetworkConfiguration=private_network(Ref(group)),
-            ServiceConnectConfiguration=_service_connect(spec, config),
-            VpcLatticeConfigurations=[
-                ecs.VpcLatticeConfiguration(
-                    PortName=GRPC_PORT_NAME,
-                    RoleArn=imported(Exports.INFRASTRUCTURE_ROLE_ARN),
-                    TargetGroupArn=GetAtt(target_group, "Arn"),
-                )
-            ],
-            EnableECSManagedTags=True,
-            PropagateTags="SERVICE",
-        )
+    add_service(
+        template,
+        config,
+        spec.name,
+        task,
+        Ref(group),
+        # Lattice registers targets only through a target group that has a listener.
+        depends_on=listener,
+        ServiceConnectConfiguration=_service_connect(spec, config),
+        VpcLatticeConfigurations=[
+            ecs.VpcLatticeConfiguration(
+                PortName=GRPC_PORT_NAME,
+                RoleArn=imported(Exports.INFRASTRUCTURE_ROLE_ARN),
+                TargetGroupArn=GetAtt(target_group, "Arn"),
+            )
+        ],
     )
-    add_autoscaling(template, config, service)
     _outputs(template, spec, lattice_service)
     return template
 
