@@ -37,18 +37,7 @@ def trust(service_principal: str) -> Document:
 
 def network_auth_policy(principals: AWSHelperFn) -> Document:
     """Service network: only the consumer principals may invoke through it at all."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "InvokeByConsumerPrincipals",
-                "Effect": "Allow",
-                "Principal": {"AWS": principals},
-                "Action": INVOKE,
-                "Resource": "*",
-            }
-        ],
-    }
+    return _invoke("InvokeByConsumerPrincipals", principals, "*")
 
 
 def service_auth_policy(
@@ -59,22 +48,26 @@ def service_auth_policy(
 ) -> Document:
     """One Lattice service: the consumer principals may POST to its gRPC methods only."""
     allowed = (*proto_services, *(REFLECTION_SERVICES if allow_reflection else ()))
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "InvokeGrpcMethods",
-                "Effect": "Allow",
-                "Principal": {"AWS": principals},
-                "Action": INVOKE,
-                "Resource": Sub("${Arn}/*", Arn=GetAtt(service, "Arn")),
-                "Condition": {
-                    # gRPC is always an HTTP/2 POST to /<package.Service>/<Method>.
-                    "StringEquals": {"vpc-lattice-svcs:RequestMethod": "POST"},
-                    "StringLike": {
-                        "vpc-lattice-svcs:RequestPath": [f"/{name}/*" for name in allowed]
-                    },
-                },
-            }
-        ],
+    return _invoke(
+        "InvokeGrpcMethods",
+        principals,
+        Sub("${Arn}/*", Arn=GetAtt(service, "Arn")),
+        Condition={
+            # gRPC is always an HTTP/2 POST to /<package.Service>/<Method>.
+            "StringEquals": {"vpc-lattice-svcs:RequestMethod": "POST"},
+            "StringLike": {"vpc-lattice-svcs:RequestPath": [f"/{name}/*" for name in allowed]},
+        },
+    )
+
+
+def _invoke(sid: str, principals: AWSHelperFn, resource: object, **extra: Any) -> Document:
+    """An auth policy of one statement: ``principals`` may invoke ``resource``."""
+    statement = {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": {"AWS": principals},
+        "Action": INVOKE,
+        "Resource": resource,
+        **extra,
     }
+    return {"Version": "2012-10-17", "Statement": [statement]}
