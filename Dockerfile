@@ -30,6 +30,7 @@ RUN python -m venv /opt/protoc && /opt/protoc/bin/pip install -c runtime.txt -r 
 COPY protos/ protos/
 COPY tools/protogen.py tools/
 RUN /opt/protoc/bin/python tools/protogen.py
+COPY meshkit/ meshkit/
 COPY services/ services/
 COPY gateway/ gateway/
 RUN /opt/venv/bin/pip install --no-deps .

@@ -58,7 +58,7 @@ TRANSPORT ?= $(or $(MESH_TRANSPORT),grpc)
 
 .PHONY: run
 run: $(GEN_STAMP) ## Create the environment and run the local mesh until Ctrl-C (TRANSPORT=grpc|rest|both)
-	$(BIN)/python -m services.mesh run --transport $(TRANSPORT)
+	$(BIN)/python -m runner run --transport $(TRANSPORT)
 
 .PHONY: demo
 demo: $(GEN_STAMP) ## Start both meshes and the gateway, run a short comparison, print the table and chart path

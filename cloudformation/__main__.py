@@ -11,7 +11,7 @@ from pathlib import Path
 from cloudformation.config import STORAGES, CfnConfigError, StackConfig
 from cloudformation.secrets import load_secrets
 from cloudformation.synth import synth
-from services.manifest import DEFAULT_MANIFEST, ManifestError, load_manifest
+from meshkit.manifest import DEFAULT_MANIFEST, ManifestError, load_manifest
 
 
 def main(argv: Sequence[str] | None = None) -> int:

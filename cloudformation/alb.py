@@ -16,7 +16,7 @@ from troposphere import elasticloadbalancingv2 as elb
 from cloudformation.config import StackConfig
 from cloudformation.names import Exports, imported, imported_list, scoped
 from gateway.edge.config import DEFAULT_HEALTH_PATH
-from services.manifest import GatewaySpec
+from meshkit.manifest import GatewaySpec
 
 CERTIFICATE = "CertificateArn"
 HAS_CERTIFICATE = "HasCertificate"

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from gateway.edge.config import DEFAULT_DRAIN_GRACE_S, DEFAULT_SHUTDOWN_GRACE_S
-from services.manifest import DEFAULT_MANIFEST, Manifest, ServiceSpec, load_manifest
-from services.runtime.channels import KEEPALIVE_TIME_MS
-from services.runtime.config import DEFAULT_DRAIN_DELAY_S, DEFAULT_GRACE_S
+from meshkit.manifest import DEFAULT_MANIFEST, Manifest, ServiceSpec, load_manifest
+from meshkit.runtime.channels import KEEPALIVE_TIME_MS
+from meshkit.runtime.config import DEFAULT_DRAIN_DELAY_S, DEFAULT_GRACE_S
 
 Egress = Literal["endpoints", "nat"]
 Architecture = Literal["X86_64", "ARM64"]

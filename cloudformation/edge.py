@@ -28,8 +28,8 @@ from cloudformation.task import (
     http_probe,
 )
 from gateway.edge.config import DEFAULT_HEALTH_PATH
-from services.manifest import GatewaySpec
-from services.runtime.config import dependency_env_name
+from meshkit.env import dependency_env_name
+from meshkit.manifest import GatewaySpec
 
 HTTP_PORT_NAME = "http"
 KEEP_ALIVE_MARGIN_S = 5

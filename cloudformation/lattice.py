@@ -13,7 +13,7 @@ from troposphere import GetAtt, Template, vpclattice
 from cloudformation.config import StackConfig
 from cloudformation.names import Exports, imported, imported_list, scoped
 from cloudformation.policies import service_auth_policy
-from services.manifest import ServiceSpec
+from meshkit.manifest import ServiceSpec
 
 LISTENER_PORT = 443
 TARGET_HEALTH = {"interval": 10, "timeout": 5, "healthy": 2, "unhealthy": 2}

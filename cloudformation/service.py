@@ -22,7 +22,7 @@ from cloudformation.lattice import add_lattice
 from cloudformation.names import Exports, add_environment, export, imported
 from cloudformation.storage import uses_table
 from cloudformation.task import GRPC_PORT_NAME, LOG_GROUP, add_task, container_logs
-from services.manifest import ServiceSpec
+from meshkit.manifest import ServiceSpec
 
 
 def build_service(config: StackConfig, spec: ServiceSpec) -> Template:

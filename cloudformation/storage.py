@@ -36,8 +36,8 @@ from troposphere import (
 
 from cloudformation.config import CfnConfigError, StackConfig, validate
 from cloudformation.names import Exports, add_environment, export, imported, logical_id, scoped
-from services.manifest import ServiceSpec
-from services.runtime.config import ENV_PREFIX
+from meshkit.env import ENV_PREFIX
+from meshkit.manifest import ServiceSpec
 
 PARTITION_KEY = "pk"
 SORT_KEY = "sk"

@@ -23,8 +23,8 @@ from cloudformation.tracing import (
     tracing_environment,
     xray_policy,
 )
-from services.manifest import ServiceSpec
-from services.runtime.config import ENV_PREFIX, dependency_env_name
+from meshkit.env import ENV_PREFIX, dependency_env_name
+from meshkit.manifest import ServiceSpec
 
 IMAGE_TAG = "ImageTag"
 LOG_GROUP = "LogGroup"

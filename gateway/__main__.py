@@ -5,8 +5,8 @@ import sys
 
 from gateway.config import gateway_config_from_env
 from gateway.server import run
-from services.manifest import ManifestError, load_manifest
-from services.runtime.config import ConfigError
+from meshkit.env import ConfigError
+from meshkit.manifest import ManifestError, load_manifest
 
 if __name__ == "__main__":
     try:

@@ -3,7 +3,7 @@
 Every error the gateway writes, from the edge middleware or the transcoder, is a
 ``google.rpc.Status`` JSON body (``{"code", "message", "details"}``) whose HTTP status
 comes from ``GRPC_TO_HTTP`` (R-A15), the table the REST baseline's services share
-(``services.runtime.http_status``). Where HTTP has a more precise status than a code's
+(``meshkit.http_status``). Where HTTP has a more precise status than a code's
 row (408, 413, 415, 431, 405), the caller passes it explicitly with the nearest code.
 """
 
@@ -13,7 +13,7 @@ import json
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from services.runtime.http_status import GRPC_TO_HTTP, GrpcCode
+from meshkit.http_status import GRPC_TO_HTTP, GrpcCode
 
 __all__ = ["GRPC_TO_HTTP", "JSON_CONTENT_TYPE", "GrpcCode", "send_status", "status_body"]
 

@@ -25,8 +25,8 @@ from gateway.openapi import openapi_document
 from gateway.routes import RouteTable
 from gateway.tracing import HttpTracing
 from gateway.upstream import Upstreams
-from services.runtime.logs import setup_logging
-from services.runtime.tracing import Tracing, setup_tracing
+from meshkit.runtime.logs import setup_logging
+from meshkit.runtime.tracing import Tracing, setup_tracing
 
 _log = logging.getLogger("shopmesh.gateway")
 

@@ -1,6 +1,6 @@
 """One long-lived gRPC channel per upstream address, and a callable per route.
 
-Channels come from the runtime (``services.runtime.channels.open_channel``): the same
+Channels come from the runtime (``meshkit.runtime.channels.open_channel``): the same
 retry policy, keepalive and client-side health checking as service-to-service calls,
 and HTTP/2 multiplexing carries every concurrent request over one connection.
 """
@@ -14,7 +14,7 @@ import grpc
 from google.protobuf.message import Message
 
 from gateway.descriptors import message_class
-from services.runtime.channels import open_channel
+from meshkit.runtime.channels import open_channel
 
 DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 

@@ -17,10 +17,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from loadtest.targets import ORDERS_VARIANTS, Targets
-from services.manifest import Manifest, ServiceSpec, load_manifest
-from services.mesh import plan
-from services.mesh.group import MeshGroup
-from services.mesh.supervisor import LocalMesh
+from meshkit.manifest import Manifest, ServiceSpec, load_manifest
+from runner import plan
+from runner.group import MeshGroup
+from runner.supervisor import LocalMesh
 
 HOST = "127.0.0.1"
 QUIET_ENV = {

@@ -28,9 +28,9 @@ from loadtest.local import HOST, QUIET_ENV, load_manifest_with_variants
 from loadtest.operations import Shop, skus_for
 from loadtest.schedule import Window, run_closed
 from loadtest.targets import Targets
-from services.manifest import load_manifest
-from services.mesh.group import MeshGroup
-from services.mesh.supervisor import LocalMesh
+from meshkit.manifest import load_manifest
+from runner.group import MeshGroup
+from runner.supervisor import LocalMesh
 
 WARMUP_S = 1.0
 GOAL = 0.15

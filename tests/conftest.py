@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest_asyncio
 
-from services.runtime.config import RuntimeConfig
-from services.runtime.rest.host import RestBuild, RestHost
-from services.runtime.server import BuildParts, ServiceHost
-from services.runtime.tracing import Tracing
+from meshkit.runtime.config import RuntimeConfig
+from meshkit.runtime.rest.host import RestBuild, RestHost
+from meshkit.runtime.server import BuildParts, ServiceHost
+from meshkit.runtime.tracing import Tracing
 
 pytest_plugins = ("tests.moto_aws",)
 

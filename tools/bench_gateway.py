@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from services.manifest import load_manifest
+from meshkit.manifest import load_manifest
 from tools.bench import gateway_report, gateway_stats, h2load, h2load_paths
 from tools.bench.gateway_stack import CATALOG, GATEWAY, Stack, running_stack
 from tools.bench.gateway_stats import DIRECT, LATENCY, PATHS, STREAM, UNARY, PathSample

@@ -9,8 +9,8 @@ from collections.abc import Mapping, Sequence
 
 from cloudformation.names import Exports
 from cloudformation.sigv4_proxy import DEFAULT_LISTEN
-from services.manifest import ServiceSpec
-from services.mesh.examples import EXAMPLES
+from meshkit.manifest import ServiceSpec
+from runner.examples import EXAMPLES
 
 PROTOSET = "gen/descriptors.binpb"
 """grpcurl reads the API from here: Lattice admits no reflection unless allowed."""

@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from services.runtime.config import ConfigError
+from meshkit.env import ConfigError, EnvReader, parse_number
+from meshkit.probes import LIVENESS_PATH
+from meshkit.runtime.config import DEFAULT_DRAIN_DELAY_S, DEFAULT_GRACE_S
 
 ENV_PREFIX = "GATEWAY_"
 
@@ -53,12 +55,12 @@ DEFAULT_CORS_ALLOW_HEADERS = (
 )
 DEFAULT_CORS_EXPOSE_HEADERS = ("age", "retry-after", "x-cache", "x-request-id")
 DEFAULT_CORS_MAX_AGE_S = 600
-DEFAULT_HEALTH_PATH = "/healthz"
-DEFAULT_DRAIN_GRACE_S = 5.0
+DEFAULT_HEALTH_PATH = LIVENESS_PATH
+DEFAULT_DRAIN_GRACE_S = DEFAULT_DRAIN_DELAY_S
 """After a drain starts: /healthz already 503, requests still served while proxies stop
-routing here (as SHOPMESH_DRAIN_DELAY_S)."""
-DEFAULT_SHUTDOWN_GRACE_S = 10.0
-"""Then: how long in-flight requests get to finish (as SHOPMESH_GRACE_S)."""
+routing here (the services' drain delay)."""
+DEFAULT_SHUTDOWN_GRACE_S = DEFAULT_GRACE_S
+"""Then: how long in-flight requests get to finish (the services' grace)."""
 DEFAULT_FORWARDED_ALLOW_IPS = ("127.0.0.1",)
 """Peers whose X-Forwarded-For uvicorn trusts for the client address (rate-limit key)."""
 MIN_SECRET_LENGTH = 16
@@ -146,53 +148,16 @@ def _check_credentials(creds: tuple[Credential, ...], source: str) -> None:
         seen.add(cred.secret)
 
 
-def _raw(env: Mapping[str, str], name: str) -> str | None:
-    value = env.get(ENV_PREFIX + name)
-    return None if value is None or not value.strip() else value.strip()
-
-
-def _parse_number(raw: str, label: str, minimum: float) -> float:
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{label} must be a number, got {raw!r}") from None
-    # "not >=" also rejects NaN.
-    if not value >= minimum or value == float("inf"):
-        raise ConfigError(f"{label} must be a finite number >= {minimum}, got {raw!r}")
-    return value
-
-
-def _number(env: Mapping[str, str], name: str, default: float, *, minimum: float) -> float:
-    raw = _raw(env, name)
-    return default if raw is None else _parse_number(raw, ENV_PREFIX + name, minimum)
-
-
-def _integer(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> int:
-    raw = _raw(env, name)
-    if raw is None:
-        return default
-    if not raw.isdigit() or int(raw) < minimum:
-        raise ConfigError(f"{ENV_PREFIX}{name} must be an integer >= {minimum}, got {raw!r}")
-    return int(raw)
-
-
-def _list(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
-    raw = _raw(env, name)
-    if raw is None:
-        return default
-    return tuple(item.strip() for item in raw.split(",") if item.strip())
-
-
 def _rule(value: str, name: str) -> AuthRule:
     if value not in AUTH_RULES:
         raise ConfigError(f"{ENV_PREFIX}{name}: auth rule must be one of {AUTH_RULES}")
     return value
 
 
-def _prefix_map(env: Mapping[str, str], name: str) -> list[tuple[str, str]]:
+def _prefix_map(read: EnvReader, name: str) -> list[tuple[str, str]]:
     """``/prefix=value,/other=value`` pairs."""
     pairs = []
-    for item in _list(env, name, ()):
+    for item in read.items(name):
         prefix, sep, value = item.partition("=")
         if not sep or not prefix.strip().startswith("/") or not value.strip():
             raise ConfigError(f"{ENV_PREFIX}{name} entries must be /prefix=value, got {item!r}")
@@ -200,12 +165,12 @@ def _prefix_map(env: Mapping[str, str], name: str) -> list[tuple[str, str]]:
     return pairs
 
 
-def _credentials(env: Mapping[str, str], name: str) -> tuple[Credential, ...]:
+def _credentials(read: EnvReader, name: str) -> tuple[Credential, ...]:
     """``client:secret`` entries, comma-separated inline or one per line in ``<name>_FILE``.
 
     Error messages name the variable and the entry's number, never its text.
     """
-    inline, path = _raw(env, name), _raw(env, name + "_FILE")
+    inline, path = read.raw(name), read.raw(name + "_FILE")
     if inline is not None and path is not None:
         raise ConfigError(f"set {ENV_PREFIX}{name} or {ENV_PREFIX}{name}_FILE, not both")
     if path is not None:
@@ -229,46 +194,47 @@ def _credentials(env: Mapping[str, str], name: str) -> tuple[Credential, ...]:
 
 def edge_config_from_env(env: Mapping[str, str]) -> EdgeConfig:
     """Builds the edge configuration from ``GATEWAY_*`` variables; unset means default."""
+    read = EnvReader(env, ENV_PREFIX)
     auth_routes = tuple(
-        (prefix, _rule(rule, "AUTH_ROUTES")) for prefix, rule in _prefix_map(env, "AUTH_ROUTES")
+        (prefix, _rule(rule, "AUTH_ROUTES")) for prefix, rule in _prefix_map(read, "AUTH_ROUTES")
     )
     cache_ttls = tuple(
-        (prefix, _parse_number(ttl, f"{ENV_PREFIX}CACHE_TTLS ({prefix})", minimum=0.001))
-        for prefix, ttl in _prefix_map(env, "CACHE_TTLS")
+        (prefix, parse_number(ttl, f"{ENV_PREFIX}CACHE_TTLS ({prefix})", minimum=0.001))
+        for prefix, ttl in _prefix_map(read, "CACHE_TTLS")
     )
     return EdgeConfig(
-        max_header_bytes=_integer(env, "MAX_HEADER_BYTES", DEFAULT_MAX_HEADER_BYTES, minimum=1024),
-        max_header_count=_integer(env, "MAX_HEADER_COUNT", DEFAULT_MAX_HEADER_COUNT, minimum=8),
-        max_body_bytes=_integer(env, "MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, minimum=1),
-        header_timeout_s=_number(env, "HEADER_TIMEOUT_S", DEFAULT_HEADER_TIMEOUT_S, minimum=0.001),
-        body_timeout_s=_number(env, "BODY_TIMEOUT_S", DEFAULT_BODY_TIMEOUT_S, minimum=0.001),
-        stream_idle_timeout_s=_number(
-            env, "STREAM_IDLE_TIMEOUT_S", DEFAULT_STREAM_IDLE_TIMEOUT_S, minimum=0.001
+        max_header_bytes=read.integer("MAX_HEADER_BYTES", DEFAULT_MAX_HEADER_BYTES, minimum=1024),
+        max_header_count=read.integer("MAX_HEADER_COUNT", DEFAULT_MAX_HEADER_COUNT, minimum=8),
+        max_body_bytes=read.integer("MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, minimum=1),
+        header_timeout_s=read.number("HEADER_TIMEOUT_S", DEFAULT_HEADER_TIMEOUT_S, minimum=0.001),
+        body_timeout_s=read.number("BODY_TIMEOUT_S", DEFAULT_BODY_TIMEOUT_S, minimum=0.001),
+        stream_idle_timeout_s=read.number(
+            "STREAM_IDLE_TIMEOUT_S", DEFAULT_STREAM_IDLE_TIMEOUT_S, minimum=0.001
         ),
-        keep_alive_s=_integer(env, "KEEP_ALIVE_S", DEFAULT_KEEP_ALIVE_S, minimum=1),
-        max_concurrency=_integer(env, "MAX_CONCURRENCY", DEFAULT_MAX_CONCURRENCY, minimum=0),
-        concurrency_retry_after_s=_integer(
-            env, "CONCURRENCY_RETRY_AFTER_S", DEFAULT_CONCURRENCY_RETRY_AFTER_S, minimum=0
+        keep_alive_s=read.integer("KEEP_ALIVE_S", DEFAULT_KEEP_ALIVE_S, minimum=1),
+        max_concurrency=read.integer("MAX_CONCURRENCY", DEFAULT_MAX_CONCURRENCY, minimum=0),
+        concurrency_retry_after_s=read.integer(
+            "CONCURRENCY_RETRY_AFTER_S", DEFAULT_CONCURRENCY_RETRY_AFTER_S, minimum=0
         ),
-        auth_default=_rule(_raw(env, "AUTH_DEFAULT") or "none", "AUTH_DEFAULT"),
+        auth_default=_rule(read.raw("AUTH_DEFAULT") or "none", "AUTH_DEFAULT"),
         auth_routes=auth_routes,
-        api_keys=_credentials(env, "API_KEYS"),
-        bearer_tokens=_credentials(env, "BEARER_TOKENS"),
-        auth_realm=_raw(env, "AUTH_REALM") or "shopmesh",
-        rate_per_s=_number(env, "RATE_LIMIT_PER_S", DEFAULT_RATE_PER_S, minimum=0.0),
-        rate_burst=_integer(env, "RATE_LIMIT_BURST", DEFAULT_RATE_BURST, minimum=1),
-        rate_max_clients=_integer(
-            env, "RATE_LIMIT_MAX_CLIENTS", DEFAULT_RATE_MAX_CLIENTS, minimum=1
+        api_keys=_credentials(read, "API_KEYS"),
+        bearer_tokens=_credentials(read, "BEARER_TOKENS"),
+        auth_realm=read.raw("AUTH_REALM") or "shopmesh",
+        rate_per_s=read.number("RATE_LIMIT_PER_S", DEFAULT_RATE_PER_S, minimum=0.0),
+        rate_burst=read.integer("RATE_LIMIT_BURST", DEFAULT_RATE_BURST, minimum=1),
+        rate_max_clients=read.integer(
+            "RATE_LIMIT_MAX_CLIENTS", DEFAULT_RATE_MAX_CLIENTS, minimum=1
         ),
         cache_ttls=cache_ttls,
-        cache_max_entries=_integer(env, "CACHE_MAX_ENTRIES", DEFAULT_CACHE_MAX_ENTRIES, minimum=1),
-        cache_max_entry_bytes=_integer(
-            env, "CACHE_MAX_ENTRY_BYTES", DEFAULT_CACHE_MAX_ENTRY_BYTES, minimum=1
+        cache_max_entries=read.integer("CACHE_MAX_ENTRIES", DEFAULT_CACHE_MAX_ENTRIES, minimum=1),
+        cache_max_entry_bytes=read.integer(
+            "CACHE_MAX_ENTRY_BYTES", DEFAULT_CACHE_MAX_ENTRY_BYTES, minimum=1
         ),
-        cors_origins=_list(env, "CORS_ORIGINS", ()),
-        cors_allow_headers=_list(env, "CORS_ALLOW_HEADERS", DEFAULT_CORS_ALLOW_HEADERS),
-        cors_max_age_s=_integer(env, "CORS_MAX_AGE_S", DEFAULT_CORS_MAX_AGE_S, minimum=0),
-        drain_grace_s=_number(env, "DRAIN_GRACE_S", DEFAULT_DRAIN_GRACE_S, minimum=0.0),
-        shutdown_grace_s=_number(env, "SHUTDOWN_GRACE_S", DEFAULT_SHUTDOWN_GRACE_S, minimum=0.0),
-        forwarded_allow_ips=_list(env, "FORWARDED_ALLOW_IPS", DEFAULT_FORWARDED_ALLOW_IPS),
+        cors_origins=read.items("CORS_ORIGINS"),
+        cors_allow_headers=read.items("CORS_ALLOW_HEADERS", DEFAULT_CORS_ALLOW_HEADERS),
+        cors_max_age_s=read.integer("CORS_MAX_AGE_S", DEFAULT_CORS_MAX_AGE_S, minimum=0),
+        drain_grace_s=read.number("DRAIN_GRACE_S", DEFAULT_DRAIN_GRACE_S, minimum=0.0),
+        shutdown_grace_s=read.number("SHUTDOWN_GRACE_S", DEFAULT_SHUTDOWN_GRACE_S, minimum=0.0),
+        forwarded_allow_ips=read.items("FORWARDED_ALLOW_IPS", DEFAULT_FORWARDED_ALLOW_IPS),
     )

@@ -3,9 +3,9 @@
 import os
 from collections.abc import Mapping
 
+from meshkit.runtime.main import Transports, service_main
 from services.catalog.app import build, build_rest
-from services.runtime.config import product_count_from_env
-from services.runtime.main import Transports, service_main
+from services.kernel.seed import product_count_from_env
 
 
 def transports(env: Mapping[str, str]) -> Transports:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from shopmesh.catalog.v1 import catalog_pb2_grpc
 
+from meshkit.runtime.channels import Channels
+from meshkit.runtime.rest.host import RestBuild, RestParts
+from meshkit.runtime.server import BuildParts, Registration, ServiceParts
 from services.catalog.domain import Catalog
 from services.catalog.rest import CatalogResource
 from services.catalog.servicer import SERVICE_NAME, CatalogServicer
-from services.runtime.channels import Channels
-from services.runtime.rest.host import RestBuild, RestParts
-from services.runtime.server import BuildParts, Registration, ServiceParts
 
 
 def build(product_count: int) -> BuildParts:

@@ -7,16 +7,16 @@ import builtins
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from services.common.errors import FieldViolation, InvalidArgument, NotFound
-from services.common.money import Money
-from services.common.seed import (
+from meshkit.errors import FieldViolation, InvalidArgument, NotFound
+from services.kernel.money import Money
+from services.kernel.seed import (
     DEFAULT_PRODUCT_COUNT,
     SeedProduct,
     seed_products,
     sku_violation,
     validate_sku,
 )
-from services.common.validation import raise_violations, violation_unless
+from services.kernel.validation import raise_violations, violation_unless
 
 MAX_BATCH_SKUS = 1000
 

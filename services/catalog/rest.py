@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from meshkit.runtime.rest.request import RestRequest
+from meshkit.runtime.rest.router import Route
 from services.catalog.domain import Catalog, Product
-from services.runtime.rest.json_types import money_json
-from services.runtime.rest.request import RestRequest
-from services.runtime.rest.router import Route
+from services.kernel.convert import money_json
 
 DEFAULT_PAGE = 100
 MAX_PAGE = 1000

@@ -8,7 +8,7 @@ from typing import Any
 from shopmesh.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 
 from services.catalog.domain import Catalog, Product
-from services.runtime.convert import money_to_pb
+from services.kernel.convert import money_to_pb
 
 SERVICE_NAME: str = catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name
 

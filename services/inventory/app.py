@@ -7,19 +7,18 @@ from typing import TYPE_CHECKING
 
 from shopmesh.inventory.v1 import inventory_pb2_grpc
 
-from services.common.seed import seed_products
-from services.common.storage import open_store
+from meshkit.runtime.channels import Channels
+from meshkit.runtime.rest.host import RestBuild, RestParts
+from meshkit.runtime.server import BuildParts, Registration, ServiceParts
+from meshkit.storage.config import StorageConfig, open_store
 from services.inventory.domain import Inventory, InventoryStorage
 from services.inventory.rest import InventoryResource
 from services.inventory.servicer import SERVICE_NAME, InventoryServicer
 from services.inventory.store import SqliteInventoryStore
-from services.runtime.channels import Channels
-from services.runtime.config import StorageConfig
-from services.runtime.rest.host import RestBuild, RestParts
-from services.runtime.server import BuildParts, Registration, ServiceParts
+from services.kernel.seed import seed_products
 
 if TYPE_CHECKING:
-    from services.common.dynamodb import Table
+    from meshkit.storage.dynamodb import Table
 
 DATABASE_FILE = "inventory.sqlite3"
 

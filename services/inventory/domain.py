@@ -14,10 +14,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol, TypeVar
 
-from services.common.clock import Clock, utc_now
-from services.common.errors import FailedPrecondition, FieldViolation, NotFound
-from services.common.seed import sku_violation
-from services.common.validation import (
+from meshkit.errors import FailedPrecondition, FieldViolation, NotFound
+from services.kernel.clock import Clock, utc_now
+from services.kernel.seed import sku_violation
+from services.kernel.validation import (
     idempotency_key_reused,
     raise_violations,
     range_violation,

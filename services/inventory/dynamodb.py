@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from services.common.dynamodb import META, DynamoStore, Table, UnitOfWork, atomically, number
-from services.common.sqlite import decode_time, encode_time
+from meshkit.storage.dynamodb import META, DynamoStore, Table, UnitOfWork, atomically, number
+from meshkit.storage.sqlite import decode_time, encode_time
 from services.inventory.domain import InventoryRecords, Reservation, ReservationState, Stock
 
 SEED_MARKER = "seed#stock"

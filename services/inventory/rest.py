@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.common.errors import DomainError, FieldViolation, InvalidArgument
-from services.common.offload import Offload
+from meshkit.errors import DomainError, FieldViolation, InvalidArgument
+from meshkit.runtime.rest.body import JsonObject
+from meshkit.runtime.rest.errors import status_document
+from meshkit.runtime.rest.request import RestRequest
+from meshkit.runtime.rest.router import Route
+from meshkit.storage.offload import Offload
 from services.inventory.domain import Inventory, Reservation, Stock
-from services.runtime.rest.body import JsonObject
-from services.runtime.rest.errors import status_document
-from services.runtime.rest.json_types import time_json
-from services.runtime.rest.request import RestRequest
-from services.runtime.rest.router import Route
+from services.kernel.convert import time_json
 
 MAX_BATCH = 1000
 MAX_RESTOCK_DELIVERIES = 10_000

@@ -7,11 +7,11 @@ from typing import Any
 
 from shopmesh.inventory.v1 import inventory_pb2, inventory_pb2_grpc
 
-from services.common.errors import DomainError, FieldViolation, InvalidArgument
-from services.common.offload import Offload
+from meshkit.errors import DomainError, FieldViolation, InvalidArgument
+from meshkit.runtime.error_mapping import status_from_error
+from meshkit.storage.offload import Offload
 from services.inventory.domain import Inventory, Reservation, ReservationState, Stock
-from services.runtime.convert import timestamp_to_pb
-from services.runtime.error_mapping import status_from_error
+from services.kernel.convert import timestamp_to_pb
 
 SERVICE_NAME: str = inventory_pb2.DESCRIPTOR.services_by_name["InventoryService"].full_name
 MAX_RESTOCK_DELIVERIES = 10_000

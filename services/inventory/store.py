@@ -7,9 +7,9 @@ from collections.abc import Callable, Mapping
 from os import PathLike
 from typing import TypeVar
 
-from services.common.seed import seed_products
-from services.common.sqlite import Database, decode_time, encode_time
+from meshkit.storage.sqlite import Database, decode_time, encode_time
 from services.inventory.domain import InventoryRecords, Reservation, ReservationState, Stock
+from services.kernel.seed import seed_products
 
 T = TypeVar("T")
 

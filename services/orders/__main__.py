@@ -3,9 +3,9 @@
 import os
 from collections.abc import Mapping
 
+from meshkit.runtime.main import Transports, service_main
 from services.orders.app import build, build_rest
 from services.orders.config import orders_config_from_env
-from services.runtime.main import Transports, service_main
 
 
 def transports(env: Mapping[str, str]) -> Transports:

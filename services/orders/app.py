@@ -9,7 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 from shopmesh.orders.v1 import orders_pb2_grpc
 
-from services.common.storage import open_store
+from meshkit.runtime.channels import Channels
+from meshkit.runtime.rest.client import RestClient
+from meshkit.runtime.rest.host import RestBuild, RestParts
+from meshkit.runtime.server import BuildParts, Registration, ServiceParts
+from meshkit.storage.config import open_store
 from services.orders.config import OrdersConfig
 from services.orders.grpc_clients import grpc_ports
 from services.orders.ports import CatalogPort, InventoryPort, PaymentsPort, PricingPort
@@ -19,13 +23,9 @@ from services.orders.rest_clients import rest_ports
 from services.orders.service import OrderService
 from services.orders.servicer import SERVICE_NAME, OrdersServicer
 from services.orders.store import SqliteOrderStore
-from services.runtime.channels import Channels
-from services.runtime.rest.client import RestClient
-from services.runtime.rest.host import RestBuild, RestParts
-from services.runtime.server import BuildParts, Registration, ServiceParts
 
 if TYPE_CHECKING:
-    from services.common.dynamodb import Table
+    from meshkit.storage.dynamodb import Table
 
 DEPENDENCIES = ("catalog", "pricing", "inventory", "payments")
 DATABASE_FILE = "orders.sqlite3"

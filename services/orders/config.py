@@ -5,13 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from services.runtime.config import (
-    ENV_PREFIX,
-    ConfigError,
-    StorageConfig,
-    number_from_env,
-    storage_from_env,
-)
+from meshkit.env import EnvReader
+from meshkit.storage.config import StorageConfig, storage_from_env
 
 DEFAULT_RECOVERY_INTERVAL_S = 5.0
 """How often unfinished sagas (a crash, or a dependency down mid-compensation) are swept."""
@@ -33,23 +28,14 @@ class OrdersConfig:
 
 
 def orders_config_from_env(env: Mapping[str, str]) -> OrdersConfig:
-    interval = number_from_env(
-        env,
-        f"{ENV_PREFIX}SAGA_RECOVERY_INTERVAL_S",
-        DEFAULT_RECOVERY_INTERVAL_S,
-        minimum=MIN_RECOVERY_INTERVAL_S,
-    )
-    fanout = env.get(f"{ENV_PREFIX}REST_FANOUT", "per-item").strip().lower()
-    if fanout not in FANOUTS:
-        raise ConfigError(f"{ENV_PREFIX}REST_FANOUT must be per-item or batch, got {fanout!r}")
-    grpc_fanout = env.get(f"{ENV_PREFIX}GRPC_FANOUT", "stream").strip().lower()
-    if grpc_fanout not in GRPC_FANOUTS:
-        raise ConfigError(
-            f"{ENV_PREFIX}GRPC_FANOUT must be stream, batch or per-item, got {grpc_fanout!r}"
-        )
+    read = EnvReader(env)
     return OrdersConfig(
         storage=storage_from_env(env),
-        recovery_interval_s=interval,
-        rest_fanout=fanout,
-        grpc_fanout=grpc_fanout,
+        recovery_interval_s=read.number(
+            "SAGA_RECOVERY_INTERVAL_S",
+            DEFAULT_RECOVERY_INTERVAL_S,
+            minimum=MIN_RECOVERY_INTERVAL_S,
+        ),
+        rest_fanout=read.choice("REST_FANOUT", "per-item", FANOUTS),
+        grpc_fanout=read.choice("GRPC_FANOUT", "stream", GRPC_FANOUTS),
     )

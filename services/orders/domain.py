@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from services.common.money import Money
+from services.kernel.money import Money
 
 ORDER_ID_PATTERN = re.compile(r"^ord_[0-9a-f]{24}$")
 

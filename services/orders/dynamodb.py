@@ -27,11 +27,11 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from services.common.dynamodb import META, Item, Table, UnitOfWork, atomically, number
-from services.common.errors import DomainError
-from services.common.money import Money
-from services.common.offload import Offload
-from services.common.sqlite import encode_time
+from meshkit.errors import DomainError
+from meshkit.storage.dynamodb import META, Item, Table, UnitOfWork, atomically, number
+from meshkit.storage.offload import Offload
+from meshkit.storage.sqlite import encode_time
+from services.kernel.money import Money
 from services.orders.domain import (
     Order,
     OrderEvent,

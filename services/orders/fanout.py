@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TypeVar
 
-from services.common.errors import DomainError, NotFound
+from meshkit.errors import DomainError, NotFound
 from services.orders.ports import ProductInfo, ReservationOutcome, ReservationRequest
 
 T = TypeVar("T")

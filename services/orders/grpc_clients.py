@@ -18,8 +18,10 @@ from shopmesh.inventory.v1 import inventory_pb2, inventory_pb2_grpc
 from shopmesh.payments.v1 import payments_pb2, payments_pb2_grpc
 from shopmesh.pricing.v1 import pricing_pb2, pricing_pb2_grpc
 
-from services.common.errors import Internal, NotFound
-from services.common.money import Money
+from meshkit.errors import Internal, NotFound
+from meshkit.runtime.error_mapping import error_from_status, translate_rpc_errors
+from services.kernel.convert import money_from_pb, money_to_pb
+from services.kernel.money import Money
 from services.orders.domain import LineItem
 from services.orders.fanout import all_or_first_error, products_found, reservation_outcomes
 from services.orders.ports import (
@@ -32,8 +34,6 @@ from services.orders.ports import (
     ReservationOutcome,
     ReservationRequest,
 )
-from services.runtime.convert import money_from_pb, money_to_pb
-from services.runtime.error_mapping import error_from_status, translate_rpc_errors
 
 
 def _unexpected(what: str) -> Internal:

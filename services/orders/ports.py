@@ -11,8 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from services.common.errors import DomainError
-from services.common.money import Money
+from meshkit.errors import DomainError
+from services.kernel.money import Money
 from services.orders.domain import LineItem
 
 

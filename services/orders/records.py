@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from services.common.errors import DomainError
-from services.common.money import Money
-from services.common.sqlite import decode_time
+from meshkit.errors import DomainError
+from meshkit.storage.sqlite import decode_time
+from services.kernel.money import Money
 from services.orders.domain import (
     Order,
     OrderEvent,

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from meshkit.runtime.rest.request import RestRequest
+from meshkit.runtime.rest.router import Route
+from services.kernel.convert import money_json, time_json
 from services.orders.domain import LineItem, Order, OrderEvent, PlaceOrder
 from services.orders.service import OrderService
-from services.runtime.rest.json_types import money_json, time_json
-from services.runtime.rest.request import RestRequest
-from services.runtime.rest.router import Route
 
 IDEMPOTENCY_KEY_HEADER = b"idempotency-key"
 DEFAULT_EVENT_PAGE = 100

@@ -15,8 +15,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
-from services.common.errors import Internal, NotFound
-from services.common.money import Money
+from meshkit.errors import Internal, NotFound
+from meshkit.runtime.rest.client import RestClient
+from meshkit.runtime.rest.errors import error_from_document
+from services.kernel.convert import money_json
+from services.kernel.money import Money
 from services.orders.domain import LineItem
 from services.orders.fanout import all_or_first_error, products_found, reservation_outcomes
 from services.orders.ports import (
@@ -29,9 +32,6 @@ from services.orders.ports import (
     ReservationOutcome,
     ReservationRequest,
 )
-from services.runtime.rest.client import RestClient
-from services.runtime.rest.errors import error_from_document
-from services.runtime.rest.json_types import money_json
 
 
 def _path(value: str) -> str:

@@ -17,14 +17,14 @@ from datetime import datetime
 from functools import partial
 from typing import NoReturn
 
-from services.common.clock import Clock
-from services.common.errors import (
+from meshkit.errors import (
     Aborted,
     DomainError,
     FailedPrecondition,
     Internal,
     NotFound,
 )
+from services.kernel.clock import Clock
 from services.orders.domain import (
     Order,
     OrderEventType,

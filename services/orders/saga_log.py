@@ -16,7 +16,7 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from services.common.errors import ERROR_KINDS, DomainError, FieldViolation
+from meshkit.errors import ERROR_KINDS, DomainError, FieldViolation
 from services.orders.domain import OrderFailure, SagaStep
 
 

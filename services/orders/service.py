@@ -12,10 +12,10 @@ import asyncio
 from collections.abc import AsyncGenerator
 from functools import partial
 
-from services.common.clock import Clock, utc_now
-from services.common.errors import FailedPrecondition, NotFound
-from services.common.money import Money
-from services.common.validation import (
+from meshkit.errors import FailedPrecondition, NotFound
+from services.kernel.clock import Clock, utc_now
+from services.kernel.money import Money
+from services.kernel.validation import (
     idempotency_key_reused,
     raise_violations,
     violation_unless,

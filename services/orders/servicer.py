@@ -7,6 +7,7 @@ from typing import Any
 
 from shopmesh.orders.v1 import orders_pb2, orders_pb2_grpc
 
+from services.kernel.convert import money_to_pb, timestamp_to_pb
 from services.orders.domain import (
     LineItem,
     Order,
@@ -16,7 +17,6 @@ from services.orders.domain import (
     PlaceOrder,
 )
 from services.orders.service import OrderService
-from services.runtime.convert import money_to_pb, timestamp_to_pb
 
 SERVICE_NAME: str = orders_pb2.DESCRIPTOR.services_by_name["OrdersService"].full_name
 

@@ -8,8 +8,8 @@ from datetime import datetime
 from os import PathLike
 from typing import TypeVar
 
-from services.common.money import Money
-from services.common.sqlite import Database, encode_time
+from meshkit.storage.sqlite import Database, encode_time
+from services.kernel.money import Money
 from services.orders.domain import (
     Order,
     OrderEvent,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from services.common.errors import FieldViolation
-from services.common.seed import sku_violation
-from services.common.validation import (
+from meshkit.errors import FieldViolation
+from services.kernel.seed import sku_violation
+from services.kernel.validation import (
     raise_violations,
     range_violation,
     text_violation,

@@ -3,9 +3,9 @@
 import os
 from collections.abc import Mapping
 
+from meshkit.runtime.main import Transports, service_main
 from services.payments.app import build, build_rest
 from services.payments.config import payments_config_from_env
-from services.runtime.main import Transports, service_main
 
 
 def transports(env: Mapping[str, str]) -> Transports:

@@ -7,18 +7,18 @@ from typing import TYPE_CHECKING
 
 from shopmesh.payments.v1 import payments_pb2_grpc
 
-from services.common.storage import open_store
+from meshkit.runtime.channels import Channels
+from meshkit.runtime.rest.host import RestBuild, RestParts
+from meshkit.runtime.server import BuildParts, Registration, ServiceParts
+from meshkit.storage.config import open_store
 from services.payments.config import PaymentsConfig
 from services.payments.domain import Payments, PaymentsStorage
 from services.payments.rest import PaymentsResource
 from services.payments.servicer import SERVICE_NAME, PaymentsServicer
 from services.payments.store import SqlitePaymentsStore
-from services.runtime.channels import Channels
-from services.runtime.rest.host import RestBuild, RestParts
-from services.runtime.server import BuildParts, Registration, ServiceParts
 
 if TYPE_CHECKING:
-    from services.common.dynamodb import Table
+    from meshkit.storage.dynamodb import Table
 
 DATABASE_FILE = "payments.sqlite3"
 

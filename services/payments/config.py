@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from meshkit.env import EnvReader
+from meshkit.storage.config import StorageConfig, storage_from_env
 from services.payments.domain import FailurePolicy
-from services.runtime.config import ENV_PREFIX, ConfigError, StorageConfig, storage_from_env
 
 
 @dataclass(frozen=True)
@@ -15,20 +16,14 @@ class PaymentsConfig:
     failures: FailurePolicy = field(default_factory=FailurePolicy)
 
 
-def _every(env: Mapping[str, str], name: str) -> int:
-    raw = env.get(ENV_PREFIX + name, "0")
-    if not raw.isdigit():
-        raise ConfigError(f"{ENV_PREFIX}{name} must be a whole number (0 = never), got {raw!r}")
-    return int(raw)
-
-
 def payments_config_from_env(env: Mapping[str, str]) -> PaymentsConfig:
     """SHOPMESH_PAYMENTS_DECLINE_TOKENS (comma list), SHOPMESH_PAYMENTS_DECLINE_EVERY and
-    SHOPMESH_PAYMENTS_UNAVAILABLE_EVERY inject failures for demos and saga tests."""
-    tokens = env.get(f"{ENV_PREFIX}PAYMENTS_DECLINE_TOKENS", "tok_decline")
+    SHOPMESH_PAYMENTS_UNAVAILABLE_EVERY (0 = never) inject failures for demos and saga
+    tests."""
+    read = EnvReader(env)
     policy = FailurePolicy(
-        decline_tokens=frozenset(t.strip() for t in tokens.split(",") if t.strip()),
-        decline_every=_every(env, "PAYMENTS_DECLINE_EVERY"),
-        unavailable_every=_every(env, "PAYMENTS_UNAVAILABLE_EVERY"),
+        decline_tokens=frozenset(read.items("PAYMENTS_DECLINE_TOKENS", ("tok_decline",))),
+        decline_every=read.integer("PAYMENTS_DECLINE_EVERY", 0),
+        unavailable_every=read.integer("PAYMENTS_UNAVAILABLE_EVERY", 0),
     )
     return PaymentsConfig(storage=storage_from_env(env), failures=policy)

@@ -11,10 +11,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol, TypeVar
 
-from services.common.clock import Clock, utc_now
-from services.common.errors import FailedPrecondition, FieldViolation, NotFound, Unavailable
-from services.common.money import Money
-from services.common.validation import (
+from meshkit.errors import FailedPrecondition, FieldViolation, NotFound, Unavailable
+from services.kernel.clock import Clock, utc_now
+from services.kernel.money import Money
+from services.kernel.validation import (
     idempotency_key_reused,
     raise_violations,
     text_violation,

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.common.offload import Offload
+from meshkit.runtime.rest.request import RestRequest
+from meshkit.runtime.rest.router import Route
+from meshkit.storage.offload import Offload
+from services.kernel.convert import money_from_json, money_json, time_json
 from services.payments.domain import ChargeRecord, Payments
-from services.runtime.rest.json_types import money_from_json, money_json, time_json
-from services.runtime.rest.request import RestRequest
-from services.runtime.rest.router import Route
 
 IDEMPOTENCY_KEY_HEADER = b"idempotency-key"
 

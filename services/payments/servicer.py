@@ -6,10 +6,10 @@ from typing import Any
 
 from shopmesh.payments.v1 import payments_pb2, payments_pb2_grpc
 
-from services.common.errors import FieldViolation, InvalidArgument
-from services.common.offload import Offload
+from meshkit.errors import FieldViolation, InvalidArgument
+from meshkit.storage.offload import Offload
+from services.kernel.convert import money_from_pb, money_to_pb, timestamp_to_pb
 from services.payments.domain import ChargeRecord, ChargeState, Payments
-from services.runtime.convert import money_from_pb, money_to_pb, timestamp_to_pb
 
 SERVICE_NAME: str = payments_pb2.DESCRIPTOR.services_by_name["PaymentsService"].full_name
 

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from os import PathLike
 from typing import TypeVar
 
-from services.common.money import Money
-from services.common.sqlite import Database, decode_time, encode_time
+from meshkit.storage.sqlite import Database, decode_time, encode_time
+from services.kernel.money import Money
 from services.payments.domain import ChargeRecord, ChargeRecords, ChargeState
 
 T = TypeVar("T")

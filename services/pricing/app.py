@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from shopmesh.pricing.v1 import pricing_pb2_grpc
 
+from meshkit.runtime.channels import Channels
+from meshkit.runtime.rest.host import RestBuild, RestParts
+from meshkit.runtime.server import BuildParts, Registration, ServiceParts
 from services.pricing.domain import Pricer
 from services.pricing.rest import PricingResource
 from services.pricing.servicer import SERVICE_NAME, PricingServicer
-from services.runtime.channels import Channels
-from services.runtime.rest.host import RestBuild, RestParts
-from services.runtime.server import BuildParts, Registration, ServiceParts
 
 
 def build(product_count: int) -> BuildParts:

@@ -10,10 +10,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from services.common.errors import FieldViolation, InvalidArgument, NotFound
-from services.common.money import Money
-from services.common.seed import DEFAULT_PRODUCT_COUNT, seed_products, sku_violation
-from services.common.validation import raise_violations, range_violation
+from meshkit.errors import FieldViolation, InvalidArgument, NotFound
+from services.kernel.money import Money
+from services.kernel.seed import DEFAULT_PRODUCT_COUNT, seed_products, sku_violation
+from services.kernel.validation import raise_violations, range_violation
 
 BASIS_POINTS = 10_000  # 100 %
 MAX_QUANTITY = 10_000

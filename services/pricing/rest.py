@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from meshkit.runtime.rest.request import RestRequest
+from meshkit.runtime.rest.router import Route
+from services.kernel.convert import money_json
 from services.pricing.domain import LineQuote, Pricer, QuoteItem
-from services.runtime.rest.json_types import money_json
-from services.runtime.rest.request import RestRequest
-from services.runtime.rest.router import Route
 
 
 def line_json(line: LineQuote) -> dict[str, Any]:

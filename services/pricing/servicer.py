@@ -7,10 +7,10 @@ from typing import Any
 
 from shopmesh.pricing.v1 import pricing_pb2, pricing_pb2_grpc
 
-from services.common.errors import DomainError
+from meshkit.errors import DomainError
+from meshkit.runtime.error_mapping import status_from_error
+from services.kernel.convert import money_to_pb
 from services.pricing.domain import LineQuote, Pricer, QuoteItem
-from services.runtime.convert import money_to_pb
-from services.runtime.error_mapping import status_from_error
 
 SERVICE_NAME: str = pricing_pb2.DESCRIPTOR.services_by_name["PricingService"].full_name
 

@@ -17,7 +17,7 @@ from gateway.config import GatewayConfig
 from gateway.edge.config import EdgeConfig
 from gateway.edge.drain import Drain
 from gateway.server import build_gateway
-from services.manifest import load_manifest
+from meshkit.manifest import load_manifest
 from tests.integration.mesh_fixture import Mesh, running_mesh
 
 

@@ -9,6 +9,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
+from meshkit.runtime.config import RuntimeConfig
+from meshkit.runtime.rest.host import RestBuild, RestHost
+from meshkit.runtime.server import BuildParts, ServiceHost
+from meshkit.runtime.tracing import Tracing
+from meshkit.storage.config import StorageConfig
 from services.catalog import app as catalog
 from services.inventory import app as inventory
 from services.orders import app as orders
@@ -17,10 +22,6 @@ from services.payments import app as payments
 from services.payments.config import PaymentsConfig
 from services.payments.domain import FailurePolicy
 from services.pricing import app as pricing
-from services.runtime.config import RuntimeConfig, StorageConfig
-from services.runtime.rest.host import RestBuild, RestHost
-from services.runtime.server import BuildParts, ServiceHost
-from services.runtime.tracing import Tracing
 from tests.conftest import TEST_RUNTIME, running_host, running_rest_host
 
 PRODUCT_COUNT = 300

@@ -1,4 +1,4 @@
-"""``python -m services.mesh`` as a real child process, for the runner's integration tests."""
+"""``python -m runner`` as a real child process, for the runner's integration tests."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from services.manifest import load_manifest
+from meshkit.manifest import load_manifest
 
 ROOT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT_S = 40.0
@@ -73,11 +73,11 @@ def wait_until_gone(pids: dict[str, int], timeout_s: float) -> dict[str, int]:
 
 
 class Runner:
-    """``python -m services.mesh ...`` with its combined output collected line by line."""
+    """``python -m runner ...`` with its combined output collected line by line."""
 
     def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "services.mesh", *args],
+            [sys.executable, "-m", "runner", *args],
             cwd=ROOT,
             env=_environment(env),
             stdout=subprocess.PIPE,
@@ -139,14 +139,14 @@ class Runner:
 def run_mesh(
     manifest: Path, data_dir: Path, *extra: str, env: dict[str, str] | None = None
 ) -> Runner:
-    """``python -m services.mesh run`` of ``manifest`` with its data in ``data_dir``."""
+    """``python -m runner run`` of ``manifest`` with its data in ``data_dir``."""
     return Runner("run", "--manifest", str(manifest), "--data-dir", str(data_dir), *extra, env=env)
 
 
 def run_once(*args: str, timeout_s: float = EXIT_TIMEOUT_S) -> subprocess.CompletedProcess[str]:
-    """One ``python -m services.mesh`` command to completion, output captured."""
+    """One ``python -m runner`` command to completion, output captured."""
     return subprocess.run(
-        [sys.executable, "-m", "services.mesh", *args],
+        [sys.executable, "-m", "runner", *args],
         cwd=ROOT,
         env=_environment(None),
         capture_output=True,

@@ -20,9 +20,9 @@ from shopmesh.inventory.v1 import inventory_pb2, inventory_pb2_grpc
 from shopmesh.orders.v1 import orders_pb2, orders_pb2_grpc
 from shopmesh.payments.v1 import payments_pb2, payments_pb2_grpc
 
-from services.runtime.error_mapping import error_from_rpc
-from services.runtime.http_status import GRPC_TO_HTTP, GrpcCode
-from services.runtime.rest.errors import error_from_document
+from meshkit.http_status import GRPC_TO_HTTP, GrpcCode
+from meshkit.runtime.error_mapping import error_from_rpc
+from meshkit.runtime.rest.errors import error_from_document
 from tests.integration.mesh_fixture import Mesh
 
 TIMEOUT_S = 10.0

@@ -12,7 +12,7 @@ import grpc
 import pytest
 from shopmesh.orders.v1 import orders_pb2, orders_pb2_grpc
 
-from services.runtime.server import ServiceHost
+from meshkit.runtime.server import ServiceHost
 from tests.integration.mesh_fixture import Mesh, running_mesh
 
 ITEMS = 3

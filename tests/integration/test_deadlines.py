@@ -16,9 +16,9 @@ from shopmesh.inventory.v1 import inventory_pb2, inventory_pb2_grpc
 from shopmesh.orders.v1 import orders_pb2, orders_pb2_grpc
 from shopmesh.pricing.v1 import pricing_pb2, pricing_pb2_grpc
 
+from meshkit.runtime.channels import Channels
+from meshkit.runtime.server import BuildParts, Registration, ServiceParts
 from services.pricing.servicer import SERVICE_NAME as PRICING
-from services.runtime.channels import Channels
-from services.runtime.server import BuildParts, Registration, ServiceParts
 from tests.conftest import TEST_RUNTIME, running_host
 from tests.integration.mesh_fixture import running_mesh
 

@@ -18,18 +18,18 @@ import pytest
 from shopmesh.common.v1 import money_pb2
 from shopmesh.payments.v1 import payments_pb2, payments_pb2_grpc
 
-from services.common.dynamodb import ATTEMPTS, Table, UnitOfWork, atomically, open_table
-from services.common.errors import Aborted, DomainError, FailedPrecondition, Unavailable
-from services.common.money import Money
+from meshkit.errors import Aborted, DomainError, FailedPrecondition, Unavailable
+from meshkit.startup import StartupError
+from meshkit.storage.config import StorageConfig
+from meshkit.storage.dynamodb import ATTEMPTS, Table, UnitOfWork, atomically, open_table
 from services.inventory.domain import Inventory, Stock
 from services.inventory.dynamodb import DynamoInventoryStore
+from services.kernel.money import Money
 from services.orders.domain import OrderEventType
 from services.orders.dynamodb import DynamoOrderStore
 from services.orders.events import EventFeed
 from services.payments.domain import Payments
 from services.payments.dynamodb import DynamoPaymentsStore
-from services.runtime.config import StorageConfig
-from services.runtime.startup import StartupError
 from tests.integration.processes import service_process
 from tests.moto_aws import CREDENTIALS, REGION, create_table, dynamodb_client
 

@@ -15,7 +15,7 @@ import pytest_asyncio
 from gateway.config import GatewayConfig
 from gateway.edge.config import Credential, EdgeConfig
 from gateway.server import build_gateway
-from services.runtime.tracing import Tracing
+from meshkit.runtime.tracing import Tracing
 from tests.integration.gateway_fixture import serving, upstream_targets
 from tests.integration.mesh_fixture import running_mesh
 

@@ -10,7 +10,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from gateway.config import GatewayConfig
 from gateway.edge.config import EdgeConfig
 from gateway.server import build_gateway
-from services.runtime.tracing import Tracing, tracing_to
+from meshkit.runtime.tracing import Tracing, tracing_to
 from tests.integration.gateway_fixture import serving, upstream_targets
 from tests.integration.mesh_fixture import running_mesh
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from services.mesh.examples import EXAMPLES, Example
+from runner.examples import EXAMPLES, Example
 from tests.integration.mesh_fixture import Mesh, running_mesh
 
 SERVICES = {

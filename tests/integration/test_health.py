@@ -11,9 +11,9 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from services.runtime.channels import Channels
-from services.runtime.health import DependencyMonitor, HealthState
-from services.runtime.server import Registration, ServiceHost, ServiceParts
+from meshkit.runtime.channels import Channels
+from meshkit.runtime.health import DependencyMonitor, HealthState
+from meshkit.runtime.server import Registration, ServiceHost, ServiceParts
 from tests.conftest import TEST_RUNTIME, running_host
 
 FAKE_SERVICE = "shopmesh.test.v1.FakeService"

@@ -1,4 +1,4 @@
-"""``python -m services.mesh`` as a real process: start-up, grpcurl, Ctrl-C, ports, status.
+"""``python -m runner`` as a real process: start-up, grpcurl, Ctrl-C, ports, status.
 
 Every test runs catalog and pricing from a temporary manifest on free ports, so it never
 meets a developer's own mesh on the default ports.
@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from services.manifest import load_manifest
-from services.mesh import LocalMesh, probe
+from meshkit.manifest import load_manifest
+from runner import LocalMesh, probe
 from tests.integration.runner_harness import (
     EXIT_TIMEOUT_S,
     FAST_STOP,

@@ -1,4 +1,4 @@
-"""``python -m services.mesh run --transport both``: the gRPC mesh (with its gateway) and
+"""``python -m runner run --transport both``: the gRPC mesh (with its gateway) and
 the REST mesh side by side in one runner, both ready before "ready", both stopped on
 Ctrl-C, each dependents first.
 
@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from services.manifest import load_manifest
-from services.mesh import plan, probe
+from meshkit.manifest import load_manifest
+from runner import plan, probe
 from tests.integration.runner_harness import (
     FAST_STOP,
     Runner,

@@ -1,7 +1,7 @@
 """Every curl example the runner prints for the gateway works against the seeded shop.
 
 The requests are sent with aiohttp from the example table (method, path, content type,
-body bytes), the same fields ``services.mesh.table.curl_command`` renders; that those
+body bytes), the same fields ``runner.table.curl_command`` renders; that those
 become the same curl arguments in bash is checked in tests/unit/test_mesh_gateway.py.
 """
 
@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from services.mesh.examples import DOCS_PATH, GATEWAY_EXAMPLES, CurlExample
-from services.mesh.plan import GATEWAY_HEALTH_PATH
+from runner.examples import DOCS_PATH, GATEWAY_EXAMPLES, CurlExample
+from runner.plan import GATEWAY_HEALTH_PATH
 from tests.integration.gateway_fixture import Gateway, running_gateway
 
 REQUEST_TIMEOUT_S = 10.0

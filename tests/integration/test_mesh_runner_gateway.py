@@ -1,4 +1,4 @@
-"""``python -m services.mesh`` with the REST/JSON gateway: it starts last, is health-gated
+"""``python -m runner`` with the REST/JSON gateway: it starts last, is health-gated
 on ``/healthz``, serves the API at the printed URL, stops first, and has its port checked.
 
 Every test runs catalog, pricing and the gateway in front of them from a temporary manifest
@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from services.manifest import load_manifest
-from services.mesh import LocalMesh, probe
+from meshkit.manifest import load_manifest
+from runner import LocalMesh, probe
 from tests.integration.runner_harness import (
     FAST_STOP,
     Runner,

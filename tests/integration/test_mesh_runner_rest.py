@@ -1,4 +1,4 @@
-"""``python -m services.mesh run --transport rest`` as a real process: the shop's services
+"""``python -m runner run --transport rest`` as a real process: the shop's services
 serve their REST/JSON baseline, health-gated on ``/healthz``, every printed curl line
 works, and SIGTERM stops them dependents first.
 
@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 
-from services.manifest import load_manifest
-from services.mesh import LocalMesh, plan, preflight, probe, table
-from services.mesh.examples import REST_EXAMPLES, CurlExample
+from meshkit.manifest import load_manifest
+from runner import LocalMesh, plan, preflight, probe, table
+from runner.examples import REST_EXAMPLES, CurlExample
 from tests.integration.runner_harness import (
     FAST_STOP,
     Runner,

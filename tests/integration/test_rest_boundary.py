@@ -16,14 +16,15 @@ import aiohttp
 import pytest
 
 from gateway.edge.config import EdgeConfig
+from meshkit.runtime.config import RestClientConfig
+from meshkit.runtime.rest.host import RestParts
+from meshkit.runtime.rest.request import RestRequest
+from meshkit.runtime.rest.router import Route
+from meshkit.storage.config import StorageConfig
 from services.catalog.app import build_rest as build_catalog
 from services.orders.app import build_rest as build_orders
 from services.orders.config import OrdersConfig
 from services.payments.domain import FailurePolicy
-from services.runtime.config import RestClientConfig, StorageConfig
-from services.runtime.rest.host import RestParts
-from services.runtime.rest.request import RestRequest
-from services.runtime.rest.router import Route
 from tests.conftest import TEST_RUNTIME, running_rest_host
 from tests.integration.gateway_fixture import running_gateway
 from tests.integration.mesh_fixture import PRODUCT_COUNT, running_mesh

@@ -12,12 +12,12 @@ import pytest
 from google.rpc import error_details_pb2, status_pb2
 from shopmesh.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 
+from meshkit.errors import FieldViolation, InvalidArgument, NotFound
+from meshkit.runtime import error_mapping
+from meshkit.runtime.channels import Channels
+from meshkit.runtime.deadlines import current_scope
+from meshkit.runtime.server import Registration, ServiceParts
 from services.catalog.app import build as build_catalog
-from services.common.errors import FieldViolation, InvalidArgument, NotFound
-from services.runtime import error_mapping
-from services.runtime.channels import Channels
-from services.runtime.deadlines import current_scope
-from services.runtime.server import Registration, ServiceParts
 from tests.conftest import running_host
 
 CATALOG = catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name

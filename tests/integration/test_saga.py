@@ -11,9 +11,9 @@ import pytest
 from shopmesh.inventory.v1 import inventory_pb2, inventory_pb2_grpc
 from shopmesh.orders.v1 import orders_pb2, orders_pb2_grpc
 
-from services.common.errors import FailedPrecondition, InvalidArgument, NotFound
+from meshkit.errors import FailedPrecondition, InvalidArgument, NotFound
+from meshkit.runtime.error_mapping import error_from_rpc
 from services.payments.domain import FailurePolicy
-from services.runtime.error_mapping import error_from_rpc
 from tests.integration.mesh_fixture import Mesh, running_mesh
 
 EventType = orders_pb2.OrderEventType

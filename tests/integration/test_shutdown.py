@@ -15,8 +15,8 @@ from shopmesh.common.v1 import money_pb2
 from shopmesh.inventory.v1 import inventory_pb2, inventory_pb2_grpc
 from shopmesh.payments.v1 import payments_pb2, payments_pb2_grpc
 
+from meshkit.runtime.channels import open_channel
 from services.payments.store import SqlitePaymentsStore
-from services.runtime.channels import open_channel
 from tests.integration.processes import health_status, service_process
 
 pytestmark = pytest.mark.slow

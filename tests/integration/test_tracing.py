@@ -8,8 +8,7 @@ import grpc
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from shopmesh.orders.v1 import orders_pb2, orders_pb2_grpc
 
-from services.runtime.config import TracingConfig
-from services.runtime.tracing import Tracing, setup_tracing, tracing_to
+from meshkit.runtime.tracing import Tracing, TracingConfig, setup_tracing, tracing_to
 from tests.integration.mesh_fixture import running_mesh
 
 

@@ -13,7 +13,7 @@ import aiohttp
 import grpc
 import pytest
 
-from services.runtime.config import StorageConfig
+from meshkit.storage.config import StorageConfig
 from tests.integration.mesh_fixture import running_mesh
 from tests.integration.shop_clients import Failure, GrpcShop, RestShop, Shop, ids, same
 from tests.moto_aws import CREDENTIALS, REGION, create_table

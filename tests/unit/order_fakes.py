@@ -14,8 +14,8 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from services.common.errors import DomainError, FailedPrecondition, NotFound, Unavailable
-from services.common.money import Money
+from meshkit.errors import DomainError, FailedPrecondition, NotFound, Unavailable
+from services.kernel.money import Money
 from services.orders.domain import LineItem, PlaceOrder
 from services.orders.ports import (
     PricedLine,

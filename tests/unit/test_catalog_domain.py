@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from meshkit.errors import InvalidArgument, NotFound
 from services.catalog.domain import Catalog, Product
-from services.common.errors import InvalidArgument, NotFound
-from services.common.money import Money
+from services.kernel.money import Money
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ import pytest
 from cloudformation import CfnConfigError, StackConfig, build_network, build_service, deploy_order
 from cloudformation.__main__ import main
 from cloudformation.network import INTERFACE_ENDPOINTS
-from services.manifest import Manifest, parse_manifest
+from meshkit.manifest import Manifest, parse_manifest
 
 BASE = StackConfig()
 

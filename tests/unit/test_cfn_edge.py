@@ -12,8 +12,8 @@ import pytest
 from cloudformation import CfnConfigError, StackConfig, build_edge, deploy_order
 from cloudformation.alb import HAS_CERTIFICATE
 from cloudformation.names import Exports
-from services.manifest import GatewaySpec
-from services.runtime.config import dependency_env_name
+from meshkit.env import dependency_env_name
+from meshkit.manifest import GatewaySpec
 
 CONFIG = StackConfig()
 

@@ -11,9 +11,10 @@ import pytest
 
 from cloudformation import StackConfig, deploy_order
 from cloudformation.names import Exports, service_stack
-from services.manifest import ServiceSpec
-from services.runtime.channels import KEEPALIVE_TIME_MS
-from services.runtime.config import DEFAULT_DRAIN_DELAY_S, DEFAULT_GRACE_S, dependency_env_name
+from meshkit.env import dependency_env_name
+from meshkit.manifest import ServiceSpec
+from meshkit.runtime.channels import KEEPALIVE_TIME_MS
+from meshkit.runtime.config import DEFAULT_DRAIN_DELAY_S, DEFAULT_GRACE_S
 
 CONFIG = StackConfig()
 TEMPLATES: dict[str, dict[str, Any]] = {

@@ -15,7 +15,7 @@ from cloudformation import CfnConfigError, StackConfig, build_network, build_sto
 from cloudformation.__main__ import main
 from cloudformation.names import Exports, service_stack
 from cloudformation.storage import TABLE_ACTIONS
-from services.manifest import ServiceSpec
+from meshkit.manifest import ServiceSpec
 
 SQLITE = StackConfig()
 DYNAMODB = StackConfig(storage="dynamodb")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from cloudformation.deploy.commands import PROTOSET, curl_commands, grpcurl_commands
 from cloudformation.names import Exports
-from services.manifest import load_manifest
+from meshkit.manifest import load_manifest
 
 GRPCURL = Path(sys.executable).parent / "grpcurl"
 DNS = "catalog-0a1b2c.7d67968.vpc-lattice-svcs.eu-west-1.on.aws"

@@ -17,8 +17,9 @@ import pytest
 import yaml  # type: ignore[import-untyped]  # PyYAML (via the dev extras) ships no stubs
 
 from cloudformation.deploy.images import bake_definition, dockerfile
-from services.manifest import Manifest, load_manifest
-from services.runtime.config import DEFAULT_DRAIN_DELAY_S, DEFAULT_GRACE_S, dependency_env_name
+from meshkit.env import dependency_env_name
+from meshkit.manifest import Manifest, load_manifest
+from meshkit.runtime.config import DEFAULT_DRAIN_DELAY_S, DEFAULT_GRACE_S
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE_DOCKERFILE = ROOT / "Dockerfile"

@@ -12,7 +12,7 @@ from gateway.edge.config import (
     EdgeConfig,
     edge_config_from_env,
 )
-from services.runtime.config import ConfigError
+from meshkit.env import ConfigError
 
 KEY_A = "key-a-0123456789abcdef"
 KEY_B = "key-b-0123456789abcdef"

@@ -9,9 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.common.dynamodb import Table
-from services.common.errors import FailedPrecondition, InvalidArgument, NotFound
-from services.common.seed import seed_products
+from meshkit.errors import FailedPrecondition, InvalidArgument, NotFound
+from meshkit.storage.dynamodb import Table
 from services.inventory.domain import (
     Inventory,
     InventoryRecords,
@@ -21,6 +20,7 @@ from services.inventory.domain import (
 )
 from services.inventory.dynamodb import DynamoInventoryRecords, DynamoInventoryStore
 from services.inventory.store import SqliteInventoryRecords, SqliteInventoryStore
+from services.kernel.seed import seed_products
 from tests.moto_aws import create_table, dynamodb_client
 
 SKU = "SKU-00001"

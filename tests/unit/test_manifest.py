@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from services.manifest import GatewaySpec, ManifestError, load_manifest, parse_manifest
+from meshkit.manifest import GatewaySpec, ManifestError, load_manifest, parse_manifest
 
 GOOD: dict[str, Any] = {
     "mesh": {"name": "shop"},

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from services.manifest import Manifest, parse_manifest
-from services.mesh import logview, plan, preflight, table
-from services.mesh.examples import EXAMPLES
-from services.mesh.outcomes import ServiceExit, StopReport
+from meshkit.manifest import Manifest, parse_manifest
+from runner import logview, plan, preflight, table
+from runner.examples import EXAMPLES
+from runner.outcomes import ServiceExit, StopReport
 
 
 def _manifest() -> Manifest:

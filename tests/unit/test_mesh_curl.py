@@ -11,9 +11,9 @@ import subprocess
 
 import pytest
 
-from services.manifest import load_manifest
-from services.mesh import table
-from services.mesh.examples import GATEWAY_EXAMPLES, NDJSON, REST_EXAMPLES, CurlExample
+from meshkit.manifest import load_manifest
+from runner import table
+from runner.examples import GATEWAY_EXAMPLES, NDJSON, REST_EXAMPLES, CurlExample
 
 BASE = "http://127.0.0.1:8080"
 REST_CASES = [

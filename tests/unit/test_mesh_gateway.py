@@ -11,9 +11,9 @@ from contextlib import asynccontextmanager
 import pytest
 
 from gateway.config import gateway_config_from_env
-from services.manifest import GatewaySpec, Manifest, parse_manifest
-from services.mesh import plan, preflight, probe, table
-from services.mesh.examples import GATEWAY_EXAMPLES
+from meshkit.manifest import GatewaySpec, Manifest, parse_manifest
+from runner import plan, preflight, probe, table
+from runner.examples import GATEWAY_EXAMPLES
 
 BASE = "http://127.0.0.1:8080"
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from services.manifest import Manifest, load_manifest, parse_manifest
-from services.mesh import LocalMesh, MeshGroup, TransportError, cli, plan, preflight, table
-from services.runtime.config import TRANSPORTS, runtime_config_from_env
+from meshkit.manifest import Manifest, load_manifest, parse_manifest
+from meshkit.runtime.config import TRANSPORTS, runtime_config_from_env
+from runner import LocalMesh, MeshGroup, TransportError, cli, plan, preflight, table
 
 SHOP = load_manifest()
 """services/mesh.toml: five services with REST ports, orders calling the other four."""
@@ -138,7 +138,7 @@ def test_check_ports_over_rest_checks_the_rest_port_and_points_at_rest_status() 
     assert caught.value.taken == (preflight.TakenPort(port, "pricing", "REST"),)
     message = str(caught.value)
     assert f"port {port} (pricing REST) on 127.0.0.1 is already in use" in message
-    assert "`python -m services.mesh status --transport rest`" in message
+    assert "`python -m runner status --transport rest`" in message
 
 
 def test_render_table_shows_rest_rows_by_process_name_and_url() -> None:

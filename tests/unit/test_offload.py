@@ -7,7 +7,7 @@ import contextvars
 import os
 import threading
 
-from services.common.offload import STORE_THREADS, Offload
+from meshkit.storage.offload import STORE_THREADS, Offload
 
 REQUEST = contextvars.ContextVar("request", default="")
 

@@ -7,7 +7,7 @@ from collections.abc import AsyncGenerator
 
 import pytest
 
-from services.common.errors import FailedPrecondition, InvalidArgument
+from meshkit.errors import FailedPrecondition, InvalidArgument
 from services.orders.domain import OrderEvent, OrderEventType
 from tests.unit.order_fakes import World, bounded, command
 

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from services.common.errors import DomainError, FailedPrecondition, InvalidArgument
+from meshkit.errors import DomainError, FailedPrecondition, InvalidArgument
 from services.orders.domain import LineItem, OrderEventType, OrderState
 from tests.unit.order_fakes import World, bounded, command
 

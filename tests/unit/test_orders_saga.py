@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 
-from services.common.errors import (
+from meshkit.errors import (
     Aborted,
     DomainError,
     FailedPrecondition,
     InvalidArgument,
     NotFound,
 )
-from services.common.money import Money
+from services.kernel.money import Money
 from services.orders.domain import (
     Order,
     OrderEventType,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from services.common.errors import FailedPrecondition, InvalidArgument, NotFound, Unavailable
-from services.common.money import Money
+from meshkit.errors import FailedPrecondition, InvalidArgument, NotFound, Unavailable
+from services.kernel.money import Money
 from services.payments.domain import (
     CHARGE_ID_PATTERN,
     ChargeState,

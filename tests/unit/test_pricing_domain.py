@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.common.errors import InvalidArgument, NotFound
-from services.common.money import Money
+from meshkit.errors import InvalidArgument, NotFound
+from services.kernel.money import Money
 from services.pricing.domain import (
     DEFAULT_PROMO_CODES,
     DEFAULT_TAX_RATES,

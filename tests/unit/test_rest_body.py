@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from services.common.errors import InvalidArgument
-from services.runtime.rest.body import JsonObject, Query, parse_json
+from meshkit.errors import InvalidArgument
+from meshkit.runtime.rest.body import JsonObject, Query, parse_json
 
 
 @pytest.mark.parametrize("body", [b"", b"  ", b"{", b"{'a': 1}", b'{"a": NaN}', b"\xff\xfe{}"])

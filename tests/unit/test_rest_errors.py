@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from google.protobuf import json_format
 
-from services.common.errors import (
+from meshkit.errors import (
     ERROR_KINDS,
     DomainError,
     FailedPrecondition,
@@ -16,8 +16,8 @@ from services.common.errors import (
     NotFound,
     Unavailable,
 )
-from services.runtime.error_mapping import status_from_error
-from services.runtime.rest.errors import error_from_document, http_status_of, status_document
+from meshkit.runtime.error_mapping import status_from_error
+from meshkit.runtime.rest.errors import error_from_document, http_status_of, status_document
 
 ERRORS: list[DomainError] = [
     InvalidArgument.of(FieldViolation("items[0].quantity", "must be 1..1000")),

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from services.runtime.rest.request import RestRequest
-from services.runtime.rest.router import Route, Router
+from meshkit.runtime.rest.request import RestRequest
+from meshkit.runtime.rest.router import Route, Router
 
 
 async def _handler(request: RestRequest) -> dict[str, Any]:

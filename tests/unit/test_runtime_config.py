@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from services.manifest import load_manifest
-from services.runtime.config import ConfigError, runtime_config_from_env
+from meshkit.env import ConfigError
+from meshkit.manifest import load_manifest
+from meshkit.runtime.config import runtime_config_from_env
 
 
 def test_defaults_come_from_the_manifest_and_service_connect_aliases() -> None:

@@ -7,8 +7,8 @@ from collections import Counter
 
 import pytest
 
-from services.common.errors import InvalidArgument
-from services.common.seed import CATEGORIES, SKU_PATTERN, seed_products, validate_sku
+from meshkit.errors import InvalidArgument
+from services.kernel.seed import CATEGORIES, SKU_PATTERN, seed_products, validate_sku
 
 # A digest of the whole default seed. It changes only when the seed algorithm does; a
 # machine, Python version or hash seed that produced another catalogue fails here.

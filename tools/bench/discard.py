@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
-from services.runtime.tracing import Tracing, tracing_to
+from meshkit.runtime.tracing import Tracing, tracing_to
 
 
 class DiscardingExporter(SpanExporter):

@@ -1,7 +1,7 @@
 """The gateway benchmark's servers: the catalog service and the gateway in front of it.
 
 Both run exactly as deployed, ``python -m services.catalog`` and ``python -m gateway``,
-configured by environment alone, each under ``services.mesh.guard`` so that it stops
+configured by environment alone, each under ``runner.guard`` so that it stops
 even if the benchmark is killed. The environment is built from scratch for the
 ``SHOPMESH_*``, ``GATEWAY_*`` and ``OTEL_*`` names, so settings in the caller's shell
 cannot change what is measured. Each process's stderr (the catalog's access log
@@ -21,13 +21,13 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from services.runtime.config import dependency_env_name
+from meshkit.env import dependency_env_name
 from tools.bench.procs import REPO_ROOT
 
 HOST = "127.0.0.1"
 CATALOG = "catalog"
 GATEWAY = "gateway"
-GUARD_MODULE = "services.mesh.guard"
+GUARD_MODULE = "runner.guard"
 MODULES = {CATALOG: "services.catalog", GATEWAY: "gateway"}
 UNUSED_UPSTREAM = f"{HOST}:1"
 """For the gateway's other upstreams: their channels connect lazily and nothing here
@@ -131,7 +131,7 @@ def _wait_ready(proc: subprocess.Popen[bytes], url: str, name: str, log: Path) -
 
 @contextmanager
 def _child(name: str, env: Mapping[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """Starts ``python -m services.mesh.guard MODULE``; SIGTERM (then SIGKILL) on exit."""
+    """Starts ``python -m runner.guard MODULE``; SIGTERM (then SIGKILL) on exit."""
     with log.open("wb") as sink:
         proc = subprocess.Popen(  # noqa: S603 - our own modules, fixed arguments
             [sys.executable, "-m", GUARD_MODULE, MODULES[name]],

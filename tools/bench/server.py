@@ -19,14 +19,14 @@ from typing import TYPE_CHECKING, Any
 import grpc
 from shopmesh.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 
+from meshkit.runtime.config import RuntimeConfig
+from meshkit.runtime.logs import setup_logging
+from meshkit.runtime.server import ServiceHost
+from meshkit.runtime.tracing import Tracing
 from services.catalog.app import build
 from services.catalog.domain import Catalog
 from services.catalog.servicer import CatalogServicer, product_to_pb
-from services.common.seed import DEFAULT_PRODUCT_COUNT
-from services.runtime.config import RuntimeConfig
-from services.runtime.logs import setup_logging
-from services.runtime.server import ServiceHost
-from services.runtime.tracing import Tracing
+from services.kernel.seed import DEFAULT_PRODUCT_COUNT
 
 if TYPE_CHECKING:
     from tools.bench.discard import DiscardingExporter

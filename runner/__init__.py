@@ -1,0 +1,30 @@
+"""The local mesh: every service of the manifest as a child process of one runner.
+
+``python -m runner run`` for people (see ``cli``); ``LocalMesh`` for tests and
+the load test, over gRPC or as the REST/JSON baseline::
+
+    async with LocalMesh(load_manifest(path), data_dir=tmp) as mesh:
+        channel = grpc.aio.insecure_channel(mesh.address("catalog"))
+
+    async with LocalMesh(load_manifest(path), data_dir=tmp, transport="rest") as mesh:
+        url = mesh.rest_url("orders") + "/v1/orders"
+
+``MeshGroup`` starts and stops several (a gRPC and a REST mesh) as one.
+"""
+
+from runner.group import MeshGroup
+from runner.outcomes import ServiceExit, ServiceFailed, StopReport
+from runner.plan import TransportError
+from runner.preflight import PortsInUse, PreflightError
+from runner.supervisor import LocalMesh
+
+__all__ = [
+    "LocalMesh",
+    "MeshGroup",
+    "PortsInUse",
+    "PreflightError",
+    "ServiceExit",
+    "ServiceFailed",
+    "StopReport",
+    "TransportError",
+]
