@@ -9,13 +9,14 @@ When a condition fails because another writer got there first, the whole unit (a
 function of what it reads) runs again; after ``ATTEMPTS`` tries the caller gets ABORTED.
 Throttling and service errors come back as UNAVAILABLE, never as a traceback.
 
-boto3 blocks, so these calls must not run on an event loop thread: the stores say
-``blocking = True`` and the services hand their domain calls to a worker thread.
+boto3 blocks, so units of work never run on an event loop thread: ``DynamoStore.run``
+hands each one to the store threads (``offload.py``).
 """
 
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -31,6 +32,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from meshkit.errors import Aborted, DomainError, Unavailable
 from meshkit.startup import StartupError
 from meshkit.storage.config import StorageConfig
+from meshkit.storage.offload import on_store_thread
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -300,17 +302,42 @@ class UnitOfWork:
 
 
 class DynamoStore(Generic[R]):
-    """A store whose units of work see ``R`` records built over one UnitOfWork."""
+    """A ``Store`` of ``R`` records, each unit of work one UnitOfWork on the store threads.
 
-    blocking = True
+    ``records`` builds a service's records over a UnitOfWork. With ``one_writer`` the
+    write units of this process take turns (reads never wait): for a store whose every
+    write touches one hot item, taking turns here is cheaper than conflicting at the table.
+    """
 
-    def __init__(self, table: Table, records: Callable[[UnitOfWork], R]) -> None:
+    def __init__(
+        self, table: Table, records: Callable[[UnitOfWork], R], *, one_writer: bool = False
+    ) -> None:
         self._table = table
         self._records = records
+        self._writing = threading.Lock() if one_writer else None
 
-    def atomically(self, work: Callable[[R], T], *, write: bool = True) -> T:
+    async def run(self, work: Callable[[R], T], *, write: bool = True) -> T:
         """Runs ``work`` as one unit of work, again if another writer got there first."""
-        return atomically(self._table, lambda unit: work(self._records(unit)), write=write)
+        ran: list[R] = []
+
+        def unit_work(unit: UnitOfWork) -> T:
+            records = self._records(unit)
+            ran.append(records)
+            return work(records)
+
+        def in_thread() -> T:
+            if not write or self._writing is None:
+                return atomically(self._table, unit_work, write=write)
+            with self._writing:
+                return atomically(self._table, unit_work)
+
+        result = await on_store_thread(in_thread)
+        self.committed(ran[-1])
+        return result
+
+    def committed(self, records: R) -> None:
+        """Called (on the event loop) with the records of the run that committed; a
+        subclass may react to what it wrote."""
 
     def close(self) -> None:
         """Nothing to release: boto3 clients close their pools when collected."""

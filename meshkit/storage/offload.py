@@ -1,10 +1,9 @@
-"""Calling a synchronous domain from async adapters, off the event loop when it blocks.
+"""The store threads: where calls that wait on the network run, off the event loop.
 
-The domains are synchronous: over SQLite a call takes microseconds, less than handing it
-to a thread would, so it runs inline. Over DynamoDB every call waits on the network, so
-it runs on a worker thread and the event loop keeps serving other requests meanwhile.
-The workers are a pool of their own, sized for calls that wait rather than compute
-(asyncio's default pool has only CPUs + 4 threads: 6 on a two-vCPU task).
+The DynamoDB store runs each unit of work here, so the event loop keeps serving other
+requests meanwhile (SQLite units take microseconds, less than a thread hop, and run
+inline). The threads are a pool of their own, sized for calls that wait rather than
+compute: asyncio's default pool has only CPUs + 4 threads, 6 on a two-vCPU task.
 """
 
 from __future__ import annotations
@@ -35,17 +34,9 @@ def _store_pool() -> ThreadPoolExecutor:
         return _pool
 
 
-class Offload:
-    """Runs a call inline (``blocking=False``) or on the store pool's threads."""
-
-    def __init__(self, blocking: bool) -> None:
-        self.blocking = blocking
-
-    async def __call__(self, call: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
-        if not self.blocking:
-            return call(*args, **kwargs)
-        # Carries the caller's context (trace and request ids) to the thread, as
-        # asyncio.to_thread does.
-        context = contextvars.copy_context()
-        bound = functools.partial(context.run, call, *args, **kwargs)
-        return await asyncio.get_running_loop().run_in_executor(_store_pool(), bound)
+async def on_store_thread(call: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+    """Runs ``call`` on a store thread with the caller's context (trace and request ids),
+    as asyncio.to_thread does, and waits for it without blocking the loop."""
+    context = contextvars.copy_context()
+    bound = functools.partial(context.run, call, *args, **kwargs)
+    return await asyncio.get_running_loop().run_in_executor(_store_pool(), bound)

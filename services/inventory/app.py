@@ -14,7 +14,7 @@ from meshkit.storage.config import StorageConfig, open_store
 from services.inventory.domain import Inventory, InventoryStorage
 from services.inventory.rest import InventoryResource
 from services.inventory.servicer import SERVICE_NAME, InventoryServicer
-from services.inventory.store import SqliteInventoryStore
+from services.inventory.sqlite_store import SqliteInventoryStore
 from services.kernel.seed import seed_products
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ def _open(
 
 
 def _dynamodb_store(table: Table, initial: Mapping[str, int]) -> InventoryStorage:
-    from services.inventory.dynamodb import DynamoInventoryStore  # boto3: only when used
+    from services.inventory.dynamodb_store import DynamoInventoryStore  # boto3: only when used
 
     return DynamoInventoryStore(table, initial)
 

@@ -1,20 +1,27 @@
 """Stock levels and idempotent reservations.
 
-Every mutation runs as one unit of the store (``atomically``), so a check ("enough
+Every mutation runs as one unit of work of the store (``Store.run``), so a check ("enough
 units?") and the change it guards commit together or not at all. A unit is a function of
 the records it reads: a store may run it again after a write conflict (DynamoDB does).
-The methods are synchronous; adapters run them off the event loop when the store blocks.
+Batch limits and per-item outcomes live here, so both transports' adapters share them.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Protocol, TypeVar
+from typing import Protocol
 
-from meshkit.errors import FailedPrecondition, FieldViolation, NotFound
+from meshkit.errors import (
+    DomainError,
+    FailedPrecondition,
+    FieldViolation,
+    InvalidArgument,
+    NotFound,
+)
+from meshkit.storage.contract import Store
 from services.kernel.clock import Clock, utc_now
 from services.kernel.seed import sku_violation
 from services.kernel.validation import (
@@ -24,10 +31,13 @@ from services.kernel.validation import (
     text_violation,
 )
 
-T = TypeVar("T")
 MAX_KEY_LENGTH = 200
 MAX_RESERVE_QUANTITY = 10_000
 MAX_RESTOCK_QUANTITY = 1_000_000
+MAX_BATCH_RESERVATIONS = 1000
+"""Reservations in one batch call (a bidi stream has no limit: one unit per message)."""
+MAX_RESTOCK_DELIVERIES = 10_000
+"""Lines of one delivery note; the note commits as one unit of work."""
 
 
 class ReservationState(enum.Enum):
@@ -76,17 +86,17 @@ class InventoryRecords(Protocol):
         """Changes a stored reservation's state."""
 
 
-class InventoryStorage(Protocol):
-    """Where stock and reservations live: SQLite locally, DynamoDB on AWS."""
+InventoryStorage = Store[InventoryRecords]
+"""Where stock and reservations live: SQLite locally, DynamoDB on AWS."""
 
-    blocking: bool
-    """True when calls wait on the network, so they must not run on the event loop."""
 
-    def atomically(self, work: Callable[[InventoryRecords], T], *, write: bool = True) -> T:
-        """Runs ``work`` on the records and commits its writes all together, or none."""
+@dataclass(frozen=True)
+class ReservationWanted:
+    """One line of a batch: hold ``quantity`` units of ``sku`` under ``reservation_key``."""
 
-    def close(self) -> None:
-        """Releases the connection."""
+    reservation_key: str
+    sku: str
+    quantity: int
 
 
 class Inventory:
@@ -96,17 +106,12 @@ class Inventory:
         self._store = store
         self._clock = clock
 
-    @property
-    def blocking(self) -> bool:
-        """True when calls wait on the network (run them off the event loop)."""
-        return self._store.blocking
-
-    def get_stock(self, sku: str) -> Stock:
+    async def get_stock(self, sku: str) -> Stock:
         """The stock of ``sku``; InvalidArgument if malformed, NotFound if unknown."""
         raise_violations([sku_violation(sku, "sku")])
-        return self._store.atomically(lambda records: _stock_of(records, sku), write=False)
+        return await self._store.run(lambda records: _stock_of(records, sku), write=False)
 
-    def reserve(self, reservation_key: str, sku: str, quantity: int) -> Reservation:
+    async def reserve(self, reservation_key: str, sku: str, quantity: int) -> Reservation:
         """Holds ``quantity`` units of ``sku`` under ``reservation_key``.
 
         Repeating a key with the same SKU and quantity returns the stored reservation,
@@ -146,9 +151,25 @@ class Inventory:
             records.move_stock(sku, -quantity, quantity)
             return reservation
 
-        return self._store.atomically(reserve)
+        return await self._store.run(reserve)
 
-    def release(self, reservation_key: str) -> Reservation:
+    async def reserve_each(
+        self, wanted: Sequence[ReservationWanted]
+    ) -> list[Reservation | DomainError]:
+        """Reserves each line in turn, one outcome per line in order: the reservation, or
+        the error of that line alone (a line that cannot be reserved fails only itself,
+        so a caller knows exactly which reservations to compensate)."""
+        if len(wanted) > MAX_BATCH_RESERVATIONS:
+            raise _too_many("reservations", MAX_BATCH_RESERVATIONS)
+        outcomes: list[Reservation | DomainError] = []
+        for line in wanted:
+            try:
+                outcomes.append(await self.reserve(line.reservation_key, line.sku, line.quantity))
+            except DomainError as error:
+                outcomes.append(error)
+        return outcomes
+
+    async def release(self, reservation_key: str) -> Reservation:
         """Returns a reservation's units to stock; a released reservation is returned as is."""
         raise_violations([text_violation(reservation_key, "reservation_key", MAX_KEY_LENGTH)])
 
@@ -167,27 +188,39 @@ class Inventory:
             records.move_stock(reservation.sku, reservation.quantity, -reservation.quantity)
             return replace(reservation, state=ReservationState.RELEASED)
 
-        return self._store.atomically(release)
+        return await self._store.run(release)
 
-    def restock(self, sku: str, quantity: int) -> Stock:
+    async def restock(self, sku: str, quantity: int) -> Stock:
         """Adds ``quantity`` delivered units to the available stock of a known SKU."""
         raise_violations(_delivery_violations(sku, quantity, ""))
-        return self._store.atomically(lambda records: _add_stock(records, sku, quantity))
+        return await self._store.run(lambda records: _add_stock(records, sku, quantity))
 
-    def restock_many(self, deliveries: Sequence[tuple[str, int]]) -> list[Stock]:
+    async def restock_many(self, deliveries: Sequence[tuple[str, int]]) -> list[Stock]:
         """Applies a delivery note of (sku, quantity) lines all at once, or not at all.
 
         Every line is checked first (violations name "deliveries[i].sku"/".quantity"), then
         all lines are added in one transaction; the stock after each line is returned.
         """
+        check_delivery_count(len(deliveries))
         raise_violations(
             violation
             for index, (sku, quantity) in enumerate(deliveries)
             for violation in _delivery_violations(sku, quantity, f"deliveries[{index}].")
         )
-        return self._store.atomically(
+        return await self._store.run(
             lambda records: [_add_stock(records, sku, quantity) for sku, quantity in deliveries]
         )
+
+
+def check_delivery_count(count: int) -> None:
+    """InvalidArgument once a delivery note has more lines than one call may carry; a
+    streaming adapter calls it as lines arrive, so it stops reading at the limit."""
+    if count > MAX_RESTOCK_DELIVERIES:
+        raise _too_many("deliveries", MAX_RESTOCK_DELIVERIES)
+
+
+def _too_many(field: str, limit: int) -> InvalidArgument:
+    return InvalidArgument.of(FieldViolation(field, f"at most {limit} per call"))
 
 
 def _delivery_violations(sku: str, quantity: int, prefix: str) -> list[FieldViolation | None]:

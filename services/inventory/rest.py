@@ -10,17 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from meshkit.errors import DomainError, FieldViolation, InvalidArgument
+from meshkit.errors import DomainError
 from meshkit.runtime.rest.body import JsonObject
 from meshkit.runtime.rest.errors import status_document
 from meshkit.runtime.rest.request import RestRequest
 from meshkit.runtime.rest.router import Route
-from meshkit.storage.offload import Offload
-from services.inventory.domain import Inventory, Reservation, Stock
+from services.inventory.domain import Inventory, Reservation, ReservationWanted, Stock
 from services.kernel.convert import time_json
-
-MAX_BATCH = 1000
-MAX_RESTOCK_DELIVERIES = 10_000
 
 
 def reservation_json(reservation: Reservation) -> dict[str, Any]:
@@ -37,18 +33,21 @@ def stock_json(stock: Stock) -> dict[str, Any]:
     return {"sku": stock.sku, "available": stock.available, "reserved": stock.reserved}
 
 
-def _too_many(field: str, limit: int) -> InvalidArgument:
-    return InvalidArgument.of(FieldViolation(field, f"at most {limit} per request"))
+def _wanted(item: JsonObject) -> ReservationWanted:
+    return ReservationWanted(
+        item.string("reservationKey"), item.string("sku"), item.integer("quantity")
+    )
 
 
-def _reservation_fields(item: JsonObject) -> tuple[str, str, int]:
-    return item.string("reservationKey"), item.string("sku"), item.integer("quantity")
+def _outcome_json(key: str, outcome: Reservation | DomainError) -> dict[str, Any]:
+    if isinstance(outcome, DomainError):
+        return {"reservationKey": key, "error": status_document(outcome)}
+    return {"reservationKey": key, "reservation": reservation_json(outcome)}
 
 
 class InventoryResource:
     def __init__(self, inventory: Inventory) -> None:
         self._inventory = inventory
-        self._call = Offload(inventory.blocking)
 
     def routes(self) -> list[Route]:
         return [
@@ -60,44 +59,35 @@ class InventoryResource:
         ]
 
     async def get_stock(self, request: RestRequest) -> dict[str, Any]:
-        return stock_json(await self._call(self._inventory.get_stock, request.params["sku"]))
+        return stock_json(await self._inventory.get_stock(request.params["sku"]))
 
     async def reserve(self, request: RestRequest) -> dict[str, Any]:
         body = request.json()
-        key, sku, quantity = _reservation_fields(body)
+        line = _wanted(body)
         body.done()
-        return reservation_json(await self._call(self._inventory.reserve, key, sku, quantity))
+        reservation = await self._inventory.reserve(line.reservation_key, line.sku, line.quantity)
+        return reservation_json(reservation)
 
     async def reserve_batch(self, request: RestRequest) -> dict[str, Any]:
         body = request.json()
-        wanted = body.each("reservations", _reservation_fields)
+        wanted = body.each("reservations", _wanted)
         body.done()
-        if len(wanted) > MAX_BATCH:
-            raise _too_many("reservations", MAX_BATCH)
-        return {"results": await self._call(self._reserve_each, wanted)}
+        outcomes = await self._inventory.reserve_each(wanted)
+        return {
+            "results": [
+                _outcome_json(line.reservation_key, outcome)
+                for line, outcome in zip(wanted, outcomes, strict=True)
+            ]
+        }
 
     async def release(self, request: RestRequest) -> dict[str, Any]:
         request.optional_json().done()
-        key = request.params["reservationKey"]
-        return reservation_json(await self._call(self._inventory.release, key))
+        reservation = await self._inventory.release(request.params["reservationKey"])
+        return reservation_json(reservation)
 
     async def restock(self, request: RestRequest) -> dict[str, Any]:
         body = request.json()
         deliveries = body.each("deliveries", lambda i: (i.string("sku"), i.integer("quantity")))
         body.done()
-        if len(deliveries) > MAX_RESTOCK_DELIVERIES:
-            raise _too_many("deliveries", MAX_RESTOCK_DELIVERIES)
-        await self._call(self._inventory.restock_many, deliveries)
+        await self._inventory.restock_many(deliveries)
         return {"deliveries": len(deliveries), "unitsAdded": sum(q for _, q in deliveries)}
-
-    def _reserve_each(self, wanted: list[tuple[str, str, int]]) -> list[dict[str, Any]]:
-        """One result per reservation: the reservation, or why that one failed."""
-        results: list[dict[str, Any]] = []
-        for key, sku, quantity in wanted:
-            try:
-                reservation = self._inventory.reserve(key, sku, quantity)
-            except DomainError as error:
-                results.append({"reservationKey": key, "error": status_document(error)})
-                continue
-            results.append({"reservationKey": key, "reservation": reservation_json(reservation)})
-        return results

@@ -7,15 +7,19 @@ from typing import Any
 
 from shopmesh.inventory.v1 import inventory_pb2, inventory_pb2_grpc
 
-from meshkit.errors import DomainError, FieldViolation, InvalidArgument
+from meshkit.errors import DomainError
 from meshkit.runtime.error_mapping import status_from_error
-from meshkit.storage.offload import Offload
-from services.inventory.domain import Inventory, Reservation, ReservationState, Stock
+from services.inventory.domain import (
+    Inventory,
+    Reservation,
+    ReservationState,
+    ReservationWanted,
+    Stock,
+    check_delivery_count,
+)
 from services.kernel.convert import timestamp_to_pb
 
 SERVICE_NAME: str = inventory_pb2.DESCRIPTOR.services_by_name["InventoryService"].full_name
-MAX_RESTOCK_DELIVERIES = 10_000
-MAX_BATCH_RESERVATIONS = 1000
 
 _STATES = {
     ReservationState.HELD: inventory_pb2.RESERVATION_STATE_HELD,
@@ -37,62 +41,64 @@ def stock_to_pb(stock: Stock) -> inventory_pb2.Stock:
     return inventory_pb2.Stock(sku=stock.sku, available=stock.available, reserved=stock.reserved)
 
 
+def _wanted(request: inventory_pb2.ReserveStreamRequest) -> ReservationWanted:
+    return ReservationWanted(request.reservation_key, request.sku, request.quantity)
+
+
+def _outcome_to_pb(
+    key: str, outcome: Reservation | DomainError
+) -> inventory_pb2.ReserveStreamResponse:
+    if isinstance(outcome, DomainError):
+        return inventory_pb2.ReserveStreamResponse(
+            reservation_key=key, error=status_from_error(outcome)
+        )
+    return inventory_pb2.ReserveStreamResponse(
+        reservation_key=key, reservation=reservation_to_pb(outcome)
+    )
+
+
 class InventoryServicer(inventory_pb2_grpc.InventoryServiceServicer):
     def __init__(self, inventory: Inventory) -> None:
         self._inventory = inventory
-        self._call = Offload(inventory.blocking)
 
     async def GetStock(  # noqa: N802 - gRPC method name
         self, request: inventory_pb2.GetStockRequest, context: Any
     ) -> inventory_pb2.GetStockResponse:
         return inventory_pb2.GetStockResponse(
-            stock=stock_to_pb(await self._call(self._inventory.get_stock, request.sku))
+            stock=stock_to_pb(await self._inventory.get_stock(request.sku))
         )
 
     async def Reserve(  # noqa: N802
         self, request: inventory_pb2.ReserveRequest, context: Any
     ) -> inventory_pb2.ReserveResponse:
-        reservation = await self._call(
-            self._inventory.reserve, request.reservation_key, request.sku, request.quantity
+        reservation = await self._inventory.reserve(
+            request.reservation_key, request.sku, request.quantity
         )
         return inventory_pb2.ReserveResponse(reservation=reservation_to_pb(reservation))
 
     async def Release(  # noqa: N802
         self, request: inventory_pb2.ReleaseRequest, context: Any
     ) -> inventory_pb2.ReleaseResponse:
-        reservation = await self._call(self._inventory.release, request.reservation_key)
+        reservation = await self._inventory.release(request.reservation_key)
         return inventory_pb2.ReleaseResponse(reservation=reservation_to_pb(reservation))
 
     async def ReserveStream(  # noqa: N802
         self, request_iterator: AsyncIterator[inventory_pb2.ReserveStreamRequest], context: Any
     ) -> AsyncIterator[inventory_pb2.ReserveStreamResponse]:
         async for request in request_iterator:
-            yield await self._call(self._reserve_item, request)
+            [outcome] = await self._inventory.reserve_each([_wanted(request)])
+            yield _outcome_to_pb(request.reservation_key, outcome)
 
     async def BatchReserve(  # noqa: N802
         self, request: inventory_pb2.BatchReserveRequest, context: Any
     ) -> inventory_pb2.BatchReserveResponse:
-        if len(request.reservations) > MAX_BATCH_RESERVATIONS:
-            raise InvalidArgument.of(
-                FieldViolation("reservations", f"at most {MAX_BATCH_RESERVATIONS} per call")
-            )
+        wanted = [_wanted(item) for item in request.reservations]
+        outcomes = await self._inventory.reserve_each(wanted)
         return inventory_pb2.BatchReserveResponse(
-            results=await self._call(lambda: [self._reserve_item(i) for i in request.reservations])
-        )
-
-    def _reserve_item(
-        self, request: inventory_pb2.ReserveStreamRequest
-    ) -> inventory_pb2.ReserveStreamResponse:
-        key = request.reservation_key
-        try:
-            reservation = self._inventory.reserve(key, request.sku, request.quantity)
-        except DomainError as error:
-            # One item that cannot be reserved fails that item only.
-            return inventory_pb2.ReserveStreamResponse(
-                reservation_key=key, error=status_from_error(error)
-            )
-        return inventory_pb2.ReserveStreamResponse(
-            reservation_key=key, reservation=reservation_to_pb(reservation)
+            results=[
+                _outcome_to_pb(line.reservation_key, outcome)
+                for line, outcome in zip(wanted, outcomes, strict=True)
+            ]
         )
 
     async def Restock(  # noqa: N802
@@ -102,12 +108,9 @@ class InventoryServicer(inventory_pb2_grpc.InventoryServiceServicer):
         # stock moves; then apply it in one transaction.
         deliveries: list[tuple[str, int]] = []
         async for request in request_iterator:
-            if len(deliveries) == MAX_RESTOCK_DELIVERIES:
-                raise InvalidArgument.of(
-                    FieldViolation("deliveries", f"at most {MAX_RESTOCK_DELIVERIES} per stream")
-                )
+            check_delivery_count(len(deliveries) + 1)
             deliveries.append((request.sku, request.quantity))
-        await self._call(self._inventory.restock_many, deliveries)
+        await self._inventory.restock_many(deliveries)
         return inventory_pb2.RestockResponse(
             deliveries=len(deliveries), units_added=sum(q for _, q in deliveries)
         )

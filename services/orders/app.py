@@ -15,14 +15,14 @@ from meshkit.runtime.rest.host import RestBuild, RestParts
 from meshkit.runtime.server import BuildParts, Registration, ServiceParts
 from meshkit.storage.config import open_store
 from services.orders.config import OrdersConfig
+from services.orders.domain import Orders
 from services.orders.grpc_clients import grpc_ports
 from services.orders.ports import CatalogPort, InventoryPort, PaymentsPort, PricingPort
 from services.orders.records import OrderStorage
 from services.orders.rest import OrdersResource
 from services.orders.rest_clients import rest_ports
-from services.orders.service import OrderService
 from services.orders.servicer import SERVICE_NAME, OrdersServicer
-from services.orders.store import SqliteOrderStore
+from services.orders.sqlite_store import SqliteOrderStore
 
 if TYPE_CHECKING:
     from meshkit.storage.dynamodb import Table
@@ -37,12 +37,12 @@ Job = Callable[[], Coroutine[Any, Any, None]]
 
 def _open(
     config: OrdersConfig, ports: tuple[CatalogPort, PricingPort, InventoryPort, PaymentsPort]
-) -> tuple[OrderService, Job, Callable[[], Awaitable[None]]]:
+) -> tuple[Orders, Job, Callable[[], Awaitable[None]]]:
     """The order service over ``ports``, its recovery sweep and its close hook."""
     store: OrderStorage = open_store(
         config.storage, DATABASE_FILE, SqliteOrderStore, _dynamodb_store
     )
-    orders = OrderService(store, *ports)
+    orders = Orders(store, *ports)
 
     async def recover() -> None:
         # Runs outside any request, so its calls get the default deadline: a saga
@@ -64,7 +64,7 @@ def _open(
 
 
 def _dynamodb_store(table: Table) -> OrderStorage:
-    from services.orders.dynamodb import DynamoOrderStore  # boto3: only when used
+    from services.orders.dynamodb_store import DynamoOrderStore  # boto3: only when used
 
     return DynamoOrderStore(table)
 

@@ -12,7 +12,7 @@ import contextlib
 from collections.abc import AsyncGenerator
 from functools import partial
 
-from services.orders.domain import OrderEvent
+from services.orders.model import OrderEvent
 from services.orders.records import OrderRecords, OrderStorage
 
 PAGE_SIZE = 500  # events read per query while catching up

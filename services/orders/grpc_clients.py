@@ -22,8 +22,8 @@ from meshkit.errors import Internal, NotFound
 from meshkit.runtime.error_mapping import error_from_status, translate_rpc_errors
 from services.kernel.convert import money_from_pb, money_to_pb
 from services.kernel.money import Money
-from services.orders.domain import LineItem
 from services.orders.fanout import all_or_first_error, products_found, reservation_outcomes
+from services.orders.model import LineItem
 from services.orders.ports import (
     CatalogPort,
     InventoryPort,

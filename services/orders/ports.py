@@ -13,7 +13,7 @@ from typing import Protocol
 
 from meshkit.errors import DomainError
 from services.kernel.money import Money
-from services.orders.domain import LineItem
+from services.orders.model import LineItem
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,11 @@
 """What the order service needs of a store: the records of one unit of work, and the store.
 
-Two stores implement it: SQLite (store.py, the local default) and DynamoDB (dynamodb.py).
-The service and the saga hand ``run`` a function of the records; the store runs it as one
-transaction, off the event loop if the store blocks, and may run it again after a write
-conflict, so such a function only reads and writes through its records.
+Two stores implement it: SQLite (sqlite_store.py, the local default) and DynamoDB
+(dynamodb_store.py).
+The domain and the saga hand ``run`` (meshkit.storage.contract.Store) a function of the
+records; the store runs it as one transaction, off the event loop if the store blocks,
+and may run it again after a write conflict, so such a function only reads and writes
+through its records.
 """
 
 from __future__ import annotations
@@ -11,12 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 from meshkit.errors import DomainError
-from meshkit.storage.sqlite import decode_time
+from meshkit.storage.contract import Store
+from meshkit.storage.times import decode_time
 from services.kernel.money import Money
-from services.orders.domain import (
+from services.orders.model import (
     Order,
     OrderEvent,
     OrderEventType,
@@ -26,8 +29,6 @@ from services.orders.domain import (
     SagaStep,
 )
 from services.orders.saga_log import Effect, EffectKind, EffectState, SagaRecord
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -170,19 +171,33 @@ class OrderRecords(Protocol):
         """The sequence of the newest event, 0 when the log is empty."""
 
 
-class OrderStorage(Protocol):
-    """Where orders, their events, idempotency keys and sagas live."""
+class OrderStorage(Store[OrderRecords], Protocol):
+    """Where orders, their events, idempotency keys and sagas live (``Store.run`` runs a
+    unit of work on OrderRecords); followers of the event log are woken after commits."""
 
     poll_interval_s: float | None
     """How often followers of the event log re-read it although nobody woke them: set
     when other processes may append (a shared table); None when only this one can."""
 
-    async def run(self, work: Callable[[OrderRecords], T], *, write: bool = True) -> T:
-        """Runs ``work`` as one transaction and returns its result; listeners of
-        ``on_events`` are called once a transaction that appended events committed."""
+    def on_events(self, listener: Callable[[], None]) -> None:
+        """Calls ``listener`` (on the event loop) after each commit that appended events."""
+        ...
+
+
+class EventFollowers:
+    """What both order stores share: the listeners ``on_events`` adds, called once a unit
+    that appended events has committed (so a follower re-reads the log only once the new
+    events are visible)."""
+
+    def __init__(self) -> None:
+        self._followers: list[Callable[[], None]] = []
 
     def on_events(self, listener: Callable[[], None]) -> None:
         """Calls ``listener`` (on the event loop) after each commit that appended events."""
+        self._followers.append(listener)
 
-    def close(self) -> None:
-        """Releases the connection."""
+    def wake_if_appended(self, appended_events: bool) -> None:
+        """Calls every listener when the committed unit appended events."""
+        if appended_events:
+            for follower in self._followers:
+                follower()

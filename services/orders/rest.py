@@ -13,8 +13,8 @@ from typing import Any
 from meshkit.runtime.rest.request import RestRequest
 from meshkit.runtime.rest.router import Route
 from services.kernel.convert import money_json, time_json
-from services.orders.domain import LineItem, Order, OrderEvent, PlaceOrder
-from services.orders.service import OrderService
+from services.orders.domain import Orders
+from services.orders.model import LineItem, Order, OrderEvent, PlaceOrder
 
 IDEMPOTENCY_KEY_HEADER = b"idempotency-key"
 DEFAULT_EVENT_PAGE = 100
@@ -62,7 +62,7 @@ def event_json(event: OrderEvent) -> dict[str, Any]:
 
 
 class OrdersResource:
-    def __init__(self, orders: OrderService) -> None:
+    def __init__(self, orders: Orders) -> None:
         self._orders = orders
 
     def routes(self) -> list[Route]:

@@ -20,8 +20,8 @@ from meshkit.runtime.rest.client import RestClient
 from meshkit.runtime.rest.errors import error_from_document
 from services.kernel.convert import money_json
 from services.kernel.money import Money
-from services.orders.domain import LineItem
 from services.orders.fanout import all_or_first_error, products_found, reservation_outcomes
+from services.orders.model import LineItem
 from services.orders.ports import (
     CatalogPort,
     InventoryPort,

@@ -25,7 +25,7 @@ from meshkit.errors import (
     NotFound,
 )
 from services.kernel.clock import Clock
-from services.orders.domain import (
+from services.orders.model import (
     Order,
     OrderEventType,
     OrderState,

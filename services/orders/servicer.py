@@ -8,7 +8,8 @@ from typing import Any
 from shopmesh.orders.v1 import orders_pb2, orders_pb2_grpc
 
 from services.kernel.convert import money_to_pb, timestamp_to_pb
-from services.orders.domain import (
+from services.orders.domain import Orders
+from services.orders.model import (
     LineItem,
     Order,
     OrderEvent,
@@ -16,7 +17,6 @@ from services.orders.domain import (
     OrderState,
     PlaceOrder,
 )
-from services.orders.service import OrderService
 
 SERVICE_NAME: str = orders_pb2.DESCRIPTOR.services_by_name["OrdersService"].full_name
 
@@ -67,7 +67,7 @@ def event_to_pb(event: OrderEvent) -> orders_pb2.OrderEvent:
 
 
 class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
-    def __init__(self, orders: OrderService) -> None:
+    def __init__(self, orders: Orders) -> None:
         self._orders = orders
 
     async def PlaceOrder(  # noqa: N802 - gRPC method name

@@ -12,7 +12,7 @@ from services.kernel.validation import (
     text_violation,
     violation_unless,
 )
-from services.orders.domain import ORDER_ID_PATTERN, PlaceOrder
+from services.orders.model import ORDER_ID_PATTERN, PlaceOrder
 
 MAX_IDEMPOTENCY_KEY_LENGTH = 128
 MAX_CUSTOMER_ID_LENGTH = 64

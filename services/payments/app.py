@@ -15,7 +15,7 @@ from services.payments.config import PaymentsConfig
 from services.payments.domain import Payments, PaymentsStorage
 from services.payments.rest import PaymentsResource
 from services.payments.servicer import SERVICE_NAME, PaymentsServicer
-from services.payments.store import SqlitePaymentsStore
+from services.payments.sqlite_store import SqlitePaymentsStore
 
 if TYPE_CHECKING:
     from meshkit.storage.dynamodb import Table
@@ -35,7 +35,7 @@ def _open(config: PaymentsConfig) -> tuple[Payments, Callable[[], Awaitable[None
 
 
 def _dynamodb_store(table: Table) -> PaymentsStorage:
-    from services.payments.dynamodb import DynamoPaymentsStore  # boto3: only when used
+    from services.payments.dynamodb_store import DynamoPaymentsStore  # boto3: only when used
 
     return DynamoPaymentsStore(table)
 

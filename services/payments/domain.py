@@ -6,12 +6,12 @@ import enum
 import itertools
 import re
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Protocol, TypeVar
+from typing import Protocol
 
 from meshkit.errors import FailedPrecondition, FieldViolation, NotFound, Unavailable
+from meshkit.storage.contract import Store
 from services.kernel.clock import Clock, utc_now
 from services.kernel.money import Money
 from services.kernel.validation import (
@@ -20,8 +20,6 @@ from services.kernel.validation import (
     text_violation,
     violation_unless,
 )
-
-T = TypeVar("T")
 
 CHARGE_ID_PATTERN = re.compile(r"^ch_[0-9a-f]{24}$")
 CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
@@ -81,20 +79,8 @@ class ChargeRecords(Protocol):
         """Records that a charge was refunded, and why."""
 
 
-class PaymentsStorage(Protocol):
-    """Where charges live: SQLite locally, DynamoDB on AWS."""
-
-    blocking: bool
-    """True when calls wait on the network, so they must not run on the event loop."""
-
-    def atomically(self, work: Callable[[ChargeRecords], T], *, write: bool = True) -> T:
-        """Runs ``work`` on the records and commits its writes all together, or none.
-
-        ``work`` may run more than once (after a write conflict); only its last run counts.
-        """
-
-    def close(self) -> None:
-        """Releases the connection."""
+PaymentsStorage = Store[ChargeRecords]
+"""Where charges live: SQLite locally, DynamoDB on AWS."""
 
 
 class Payments:
@@ -113,12 +99,7 @@ class Payments:
         self._clock = clock
         self._attempts = itertools.count(1)  # next() is atomic: calls may run on threads
 
-    @property
-    def blocking(self) -> bool:
-        """True when calls wait on the network (run them off the event loop)."""
-        return self._store.blocking
-
-    def charge(
+    async def charge(
         self, idempotency_key: str, amount: Money, payment_token: str, reference: str
     ) -> ChargeRecord:
         """Captures ``amount`` once per idempotency key.
@@ -151,9 +132,9 @@ class Payments:
             records.add(charge)
             return charge
 
-        return self._store.atomically(charge)
+        return await self._store.run(charge)
 
-    def refund(self, charge_id: str, reason: str) -> ChargeRecord:
+    async def refund(self, charge_id: str, reason: str) -> ChargeRecord:
         """Refunds a charge in full; refunding a refunded charge returns it unchanged."""
         raise_violations([_charge_id_violation(charge_id)])
 
@@ -164,19 +145,17 @@ class Payments:
             records.mark_refunded(charge_id, reason)
             return replace(charge, state=ChargeState.REFUNDED)
 
-        return self._store.atomically(refund)
+        return await self._store.run(refund)
 
-    def get(self, charge_id: str) -> ChargeRecord:
+    async def get(self, charge_id: str) -> ChargeRecord:
         """The charge with this id; InvalidArgument if malformed, NotFound if unknown."""
         raise_violations([_charge_id_violation(charge_id)])
-        return self._store.atomically(lambda records: _charge_of(records, charge_id), write=False)
+        return await self._store.run(lambda records: _charge_of(records, charge_id), write=False)
 
-    def find(self, idempotency_key: str) -> ChargeRecord:
+    async def find(self, idempotency_key: str) -> ChargeRecord:
         """The charge made under ``idempotency_key``; NotFound if no charge was made."""
         raise_violations([text_violation(idempotency_key, "idempotency_key", MAX_TEXT_LENGTH)])
-        charge = self._store.atomically(
-            lambda records: records.by_key(idempotency_key), write=False
-        )
+        charge = await self._store.run(lambda records: records.by_key(idempotency_key), write=False)
         if charge is None:
             raise NotFound(
                 message=f"no charge under idempotency key {idempotency_key!r}",

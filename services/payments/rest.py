@@ -12,7 +12,6 @@ from typing import Any
 
 from meshkit.runtime.rest.request import RestRequest
 from meshkit.runtime.rest.router import Route
-from meshkit.storage.offload import Offload
 from services.kernel.convert import money_from_json, money_json, time_json
 from services.payments.domain import ChargeRecord, Payments
 
@@ -33,7 +32,6 @@ def charge_json(charge: ChargeRecord) -> dict[str, Any]:
 class PaymentsResource:
     def __init__(self, payments: Payments) -> None:
         self._payments = payments
-        self._call = Offload(payments.blocking)
 
     def routes(self) -> list[Route]:
         return [
@@ -49,21 +47,19 @@ class PaymentsResource:
         token, reference = body.string("paymentToken"), body.string("reference")
         body.done()
         key = request.header(IDEMPOTENCY_KEY_HEADER)
-        return charge_json(await self._call(self._payments.charge, key, amount, token, reference))
+        return charge_json(await self._payments.charge(key, amount, token, reference))
 
     async def find_charge(self, request: RestRequest) -> dict[str, Any]:
         query = request.query()
         key = query.string("idempotencyKey")
         query.done()
-        return charge_json(await self._call(self._payments.find, key))
+        return charge_json(await self._payments.find(key))
 
     async def get_charge(self, request: RestRequest) -> dict[str, Any]:
-        return charge_json(await self._call(self._payments.get, request.params["chargeId"]))
+        return charge_json(await self._payments.get(request.params["chargeId"]))
 
     async def refund(self, request: RestRequest) -> dict[str, Any]:
         body = request.optional_json()
         reason = body.string("reason")
         body.done()
-        return charge_json(
-            await self._call(self._payments.refund, request.params["chargeId"], reason)
-        )
+        return charge_json(await self._payments.refund(request.params["chargeId"], reason))

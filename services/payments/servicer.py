@@ -7,7 +7,6 @@ from typing import Any
 from shopmesh.payments.v1 import payments_pb2, payments_pb2_grpc
 
 from meshkit.errors import FieldViolation, InvalidArgument
-from meshkit.storage.offload import Offload
 from services.kernel.convert import money_from_pb, money_to_pb, timestamp_to_pb
 from services.payments.domain import ChargeRecord, ChargeState, Payments
 
@@ -33,13 +32,11 @@ def charge_to_pb(charge: ChargeRecord) -> payments_pb2.ChargeRecord:
 class PaymentsServicer(payments_pb2_grpc.PaymentsServiceServicer):
     def __init__(self, payments: Payments) -> None:
         self._payments = payments
-        self._call = Offload(payments.blocking)
 
     async def Charge(  # noqa: N802 - gRPC method name
         self, request: payments_pb2.ChargeRequest, context: Any
     ) -> payments_pb2.ChargeResponse:
-        charge = await self._call(
-            self._payments.charge,
+        charge = await self._payments.charge(
             request.idempotency_key,
             money_from_pb(request.amount, "amount"),
             request.payment_token,
@@ -50,7 +47,7 @@ class PaymentsServicer(payments_pb2_grpc.PaymentsServiceServicer):
     async def Refund(  # noqa: N802
         self, request: payments_pb2.RefundRequest, context: Any
     ) -> payments_pb2.RefundResponse:
-        charge = await self._call(self._payments.refund, request.charge_id, request.reason)
+        charge = await self._payments.refund(request.charge_id, request.reason)
         return payments_pb2.RefundResponse(charge=charge_to_pb(charge))
 
     async def GetCharge(  # noqa: N802
@@ -61,7 +58,7 @@ class PaymentsServicer(payments_pb2_grpc.PaymentsServiceServicer):
                 FieldViolation("idempotency_key", "set either charge_id or idempotency_key")
             )
         if request.idempotency_key:
-            charge = await self._call(self._payments.find, request.idempotency_key)
+            charge = await self._payments.find(request.idempotency_key)
         else:
-            charge = await self._call(self._payments.get, request.charge_id)
+            charge = await self._payments.get(request.charge_id)
         return payments_pb2.GetChargeResponse(charge=charge_to_pb(charge))

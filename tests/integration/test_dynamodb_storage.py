@@ -6,8 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -23,13 +22,13 @@ from meshkit.startup import StartupError
 from meshkit.storage.config import StorageConfig
 from meshkit.storage.dynamodb import ATTEMPTS, Table, UnitOfWork, atomically, open_table
 from services.inventory.domain import Inventory, Stock
-from services.inventory.dynamodb import DynamoInventoryStore
+from services.inventory.dynamodb_store import DynamoInventoryStore
 from services.kernel.money import Money
-from services.orders.domain import OrderEventType
-from services.orders.dynamodb import DynamoOrderStore
+from services.orders.dynamodb_store import DynamoOrderStore
 from services.orders.events import EventFeed
+from services.orders.model import OrderEventType
 from services.payments.domain import Payments
-from services.payments.dynamodb import DynamoPaymentsStore
+from services.payments.dynamodb_store import DynamoPaymentsStore
 from tests.integration.processes import service_process
 from tests.moto_aws import CREDENTIALS, REGION, create_table, dynamodb_client
 
@@ -38,59 +37,65 @@ SKU = "SKU-00001"
 WORKERS = 8
 
 
-def _twice_at_once(calls: list[Callable[[], T]]) -> list[T | DomainError]:
-    """Runs the calls on as many threads at once; each result or the DomainError it raised."""
+async def _twice_at_once(calls: list[Callable[[], Awaitable[T]]]) -> list[T | DomainError]:
+    """Starts the calls at once (each unit of work runs on a store thread of its own);
+    each result or the DomainError it raised."""
 
-    def outcome(call: Callable[[], T]) -> T | DomainError:
+    async def outcome(call: Callable[[], Awaitable[T]]) -> T | DomainError:
         try:
-            return call()
+            return await call()
         except DomainError as error:
             return error
 
-    with ThreadPoolExecutor(len(calls)) as pool:
-        return list(pool.map(outcome, calls))
+    return list(await asyncio.gather(*(outcome(call) for call in calls)))
 
 
-def test_two_tasks_reserving_the_last_units_never_oversell(dynamo_table: Table) -> None:
+async def test_two_tasks_reserving_the_last_units_never_oversell(dynamo_table: Table) -> None:
     """Eight reservations of 3 from two stores (two tasks) on 10 units: exactly three
     succeed, the rest are INSUFFICIENT_STOCK, and the counters still add up to 10."""
     stores = [DynamoInventoryStore(dynamo_table, {SKU: 10}) for _ in range(2)]
     tasks = [Inventory(stores[n % 2]) for n in range(WORKERS)]
 
-    outcomes = _twice_at_once([partial(tasks[n].reserve, f"k{n}", SKU, 3) for n in range(WORKERS)])
+    outcomes = await _twice_at_once(
+        [partial(tasks[n].reserve, f"k{n}", SKU, 3) for n in range(WORKERS)]
+    )
 
     held = [o for o in outcomes if not isinstance(o, DomainError)]
     refused = [o for o in outcomes if isinstance(o, DomainError)]
     assert len(held) == 3
     assert {(type(e), e.reason) for e in refused} == {(FailedPrecondition, "INSUFFICIENT_STOCK")}
-    assert tasks[0].get_stock(SKU) == Stock(SKU, 1, 9)
+    assert await tasks[0].get_stock(SKU) == Stock(SKU, 1, 9)
 
 
-def test_a_release_sent_to_two_tasks_at_once_returns_the_units_once(dynamo_table: Table) -> None:
+async def test_a_release_sent_to_two_tasks_at_once_returns_the_units_once(
+    dynamo_table: Table,
+) -> None:
     """The reservation's state is guarded: concurrent releases move the stock back once,
     even while another reservation holds enough units that the counters could not tell."""
     first, second = (Inventory(DynamoInventoryStore(dynamo_table, {SKU: 10})) for _ in range(2))
-    first.reserve("k", SKU, 4)
-    first.reserve("other", SKU, 4)
+    await first.reserve("k", SKU, 4)
+    await first.reserve("other", SKU, 4)
 
-    outcomes = _twice_at_once([lambda: first.release("k"), lambda: second.release("k")] * 3)
+    outcomes = await _twice_at_once([partial(first.release, "k"), partial(second.release, "k")] * 3)
 
     assert all(not isinstance(o, DomainError) for o in outcomes), outcomes
-    assert first.get_stock(SKU) == Stock(SKU, 6, 4)
+    assert await first.get_stock(SKU) == Stock(SKU, 6, 4)
 
 
-def test_a_second_task_starting_on_a_used_table_does_not_reset_stock(dynamo_table: Table) -> None:
+async def test_a_second_task_starting_on_a_used_table_does_not_reset_stock(
+    dynamo_table: Table,
+) -> None:
     """Seeding adds missing SKUs only: stock moved by the first task survives a new start,
     and a larger catalogue adds its new SKUs."""
-    Inventory(DynamoInventoryStore(dynamo_table, {SKU: 10})).reserve("k", SKU, 4)
+    await Inventory(DynamoInventoryStore(dynamo_table, {SKU: 10})).reserve("k", SKU, 4)
 
     later = Inventory(DynamoInventoryStore(dynamo_table, {SKU: 999, "SKU-00002": 7}))
 
-    assert later.get_stock(SKU) == Stock(SKU, 6, 4)
-    assert later.get_stock("SKU-00002") == Stock("SKU-00002", 7, 0)
+    assert await later.get_stock(SKU) == Stock(SKU, 6, 4)
+    assert await later.get_stock("SKU-00002") == Stock("SKU-00002", 7, 0)
 
 
-def test_one_key_charged_through_two_tasks_at_once_captures_once(
+async def test_one_key_charged_through_two_tasks_at_once_captures_once(
     dynamo_table: Table, moto_endpoint: str
 ) -> None:
     """The key item is written only if absent, in the charge's transaction: concurrent
@@ -98,7 +103,7 @@ def test_one_key_charged_through_two_tasks_at_once_captures_once(
     tasks = [Payments(DynamoPaymentsStore(dynamo_table)) for _ in range(2)]
     amount = Money(1999, "EUR")
 
-    outcomes = _twice_at_once(
+    outcomes = await _twice_at_once(
         [partial(tasks[n % 2].charge, "key-1", amount, "tok_visa", "ord") for n in range(WORKERS)]
     )
 

@@ -16,7 +16,7 @@ from shopmesh.inventory.v1 import inventory_pb2, inventory_pb2_grpc
 from shopmesh.payments.v1 import payments_pb2, payments_pb2_grpc
 
 from meshkit.runtime.channels import open_channel
-from services.payments.store import SqlitePaymentsStore
+from services.payments.sqlite_store import SqlitePaymentsStore
 from tests.integration.processes import health_status, service_process
 
 pytestmark = pytest.mark.slow
@@ -76,7 +76,7 @@ async def test_sigterm_one_replica_under_load_fails_nothing(tmp_path: Path) -> N
     assert failures == []
     assert any(t > exited_at for t, _ in acknowledged)
     store = SqlitePaymentsStore(tmp_path / "payments.sqlite3")
-    stored = store.atomically(
+    stored = await store.run(
         lambda records: [records.by_key(key) for _, key in acknowledged], write=False
     )
     store.close()

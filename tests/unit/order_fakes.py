@@ -16,7 +16,8 @@ from typing import TypeVar
 
 from meshkit.errors import DomainError, FailedPrecondition, NotFound, Unavailable
 from services.kernel.money import Money
-from services.orders.domain import LineItem, PlaceOrder
+from services.orders.domain import Orders
+from services.orders.model import LineItem, PlaceOrder
 from services.orders.ports import (
     PricedLine,
     ProductInfo,
@@ -24,7 +25,6 @@ from services.orders.ports import (
     ReservationRequest,
 )
 from services.orders.records import OrderStorage
-from services.orders.service import OrderService
 
 T = TypeVar("T")
 TIMEOUT_S = 5.0
@@ -207,7 +207,7 @@ INITIAL_STOCK = {"SKU-00001": 10, "SKU-00002": 10, "SKU-00003": 10, "SKU-00050":
 
 @dataclass
 class World:
-    """An OrderService on a store (SQLite file or DynamoDB table), wired to fresh fakes."""
+    """An Orders on a store (SQLite file or DynamoDB table), wired to fresh fakes."""
 
     open_store: Callable[[], OrderStorage]
     """Opens the same data again each time: a reopen is a restarted process."""
@@ -216,7 +216,7 @@ class World:
     inventory: FakeInventory = field(default_factory=lambda: FakeInventory(INITIAL_STOCK))
     payments: FakePayments = field(default_factory=FakePayments)
     store: OrderStorage = field(init=False)
-    service: OrderService = field(init=False)
+    service: Orders = field(init=False)
 
     def __post_init__(self) -> None:
         self.reopen()
@@ -226,9 +226,7 @@ class World:
         if hasattr(self, "store"):
             self.store.close()
         self.store = self.open_store()
-        self.service = OrderService(
-            self.store, self.catalog, self.pricing, self.inventory, self.payments
-        )
+        self.service = Orders(self.store, self.catalog, self.pricing, self.inventory, self.payments)
 
 
 def command(

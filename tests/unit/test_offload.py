@@ -1,4 +1,5 @@
-"""Offload: domain calls stay on the event loop over SQLite, leave it over DynamoDB."""
+"""Units of work stay on the event loop over SQLite and leave it over DynamoDB, for the
+store threads."""
 
 from __future__ import annotations
 
@@ -7,27 +8,38 @@ import contextvars
 import os
 import threading
 
-from meshkit.storage.offload import STORE_THREADS, Offload
+from meshkit.storage.dynamodb import DynamoStore, Table, UnitOfWork
+from meshkit.storage.offload import STORE_THREADS, on_store_thread
+from meshkit.storage.sqlite import Database, SqliteStore
 
 REQUEST = contextvars.ContextVar("request", default="")
 
 
-def _where() -> tuple[str, str]:
+def _where(records: object = None) -> tuple[str, str]:
     return threading.current_thread().name, REQUEST.get()
 
 
-async def test_a_non_blocking_store_is_called_inline() -> None:
-    """blocking=False runs the call on the loop's own thread."""
+async def test_a_sqlite_store_runs_its_units_inline() -> None:
+    """A SQLite unit of work runs on the loop's own thread."""
+    store = SqliteStore(Database(":memory:", ()), lambda connection: connection)
     REQUEST.set("r-1")
-    thread, request = await Offload(blocking=False)(_where)
+    thread, request = await store.run(_where)
+    store.close()
     assert thread == threading.current_thread().name
     assert request == "r-1"
 
 
-async def test_a_blocking_store_is_called_on_a_store_thread_with_the_callers_context() -> None:
-    """blocking=True runs the call on a store thread, with the caller's context variables."""
+async def test_a_dynamodb_store_runs_its_units_on_a_store_thread_with_the_callers_context(
+    dynamo_table: Table,
+) -> None:
+    """A DynamoDB unit of work runs on a store thread, with the caller's context variables."""
+    store = DynamoStore(dynamo_table, lambda unit: unit)
+
+    def where(unit: UnitOfWork) -> tuple[str, str]:
+        return _where()
+
     REQUEST.set("r-2")
-    thread, request = await Offload(blocking=True)(_where)
+    thread, request = await store.run(where, write=False)
     assert thread.startswith("store")
     assert request == "r-2"
 
@@ -39,7 +51,6 @@ async def test_blocking_calls_overlap_up_to_the_pool_size() -> None:
     wanted = min(32, (os.cpu_count() or 1) + 5)
     assert wanted <= STORE_THREADS
     all_in = threading.Barrier(wanted, timeout=10)
-    call = Offload(blocking=True)
     ticks = 0
 
     async def tick() -> None:
@@ -49,7 +60,7 @@ async def test_blocking_calls_overlap_up_to_the_pool_size() -> None:
             ticks += 1
 
     ticker = asyncio.create_task(tick())
-    waits = await asyncio.gather(*(call(all_in.wait) for _ in range(wanted)))
+    waits = await asyncio.gather(*(on_store_thread(all_in.wait) for _ in range(wanted)))
     ticker.cancel()
     assert sorted(waits) == list(range(wanted))  # every call got through the barrier
     assert ticks > 0

@@ -8,7 +8,7 @@ from collections.abc import AsyncGenerator
 import pytest
 
 from meshkit.errors import FailedPrecondition, InvalidArgument
-from services.orders.domain import OrderEvent, OrderEventType
+from services.orders.model import OrderEvent, OrderEventType
 from tests.unit.order_fakes import World, bounded, command
 
 

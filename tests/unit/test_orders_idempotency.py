@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from meshkit.errors import DomainError, FailedPrecondition, InvalidArgument
-from services.orders.domain import LineItem, OrderEventType, OrderState
+from services.orders.model import LineItem, OrderEventType, OrderState
 from tests.unit.order_fakes import World, bounded, command
 
 

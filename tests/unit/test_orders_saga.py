@@ -16,15 +16,15 @@ from meshkit.errors import (
     NotFound,
 )
 from services.kernel.money import Money
-from services.orders.domain import (
+from services.orders.dynamodb_store import DynamoOrderRecords
+from services.orders.model import (
     Order,
     OrderEventType,
     OrderFailure,
     OrderState,
     reservation_key,
 )
-from services.orders.dynamodb import DynamoOrderRecords
-from services.orders.store import SqliteOrderRecords
+from services.orders.sqlite_store import SqliteOrderRecords
 from tests.unit.order_fakes import (
     INACTIVE_SKU,
     INITIAL_STOCK,

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from os import PathLike
-from typing import TypeVar
 
-from meshkit.storage.sqlite import Database, decode_time, encode_time
+from meshkit.storage.sqlite import Database, SqliteStore
+from meshkit.storage.times import decode_time, encode_time
 from services.inventory.domain import InventoryRecords, Reservation, ReservationState, Stock
 from services.kernel.seed import seed_products
-
-T = TypeVar("T")
 
 SCHEMA = (
     """
@@ -33,14 +31,12 @@ SCHEMA = (
 )
 
 
-class SqliteInventoryStore:
+class SqliteInventoryStore(SqliteStore[InventoryRecords]):
     """Stock and reservations in one SQLite file (":memory:" for tests).
 
     A new file is seeded with ``initial_stock`` (SKU -> units, by default the seeded
     products' stock); an existing file is opened as it is.
     """
-
-    blocking = False
 
     def __init__(
         self, path: str | PathLike[str], initial_stock: Mapping[str, int] | None = None
@@ -52,16 +48,7 @@ class SqliteInventoryStore:
         def seed(connection: sqlite3.Connection) -> None:
             connection.executemany("INSERT INTO stock VALUES (?, ?, 0)", stock.items())
 
-        self._db = Database(path, SCHEMA, seed)
-
-    def atomically(self, work: Callable[[InventoryRecords], T], *, write: bool = True) -> T:
-        """Runs ``work`` in one transaction, committed only if it returns."""
-        with self._db.transaction(write=write) as connection:
-            return work(SqliteInventoryRecords(connection))
-
-    def close(self) -> None:
-        """Closes the database."""
-        self._db.close()
+        super().__init__(Database(path, SCHEMA, seed), SqliteInventoryRecords)
 
 
 class SqliteInventoryRecords:

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
 from os import PathLike
-from typing import TypeVar
 
-from meshkit.storage.sqlite import Database, decode_time, encode_time
+from meshkit.storage.sqlite import Database, SqliteStore
+from meshkit.storage.times import decode_time, encode_time
 from services.kernel.money import Money
 from services.payments.domain import ChargeRecord, ChargeRecords, ChargeState
-
-T = TypeVar("T")
 
 SCHEMA = (
     """
@@ -29,22 +26,11 @@ SCHEMA = (
 )
 
 
-class SqlitePaymentsStore:
+class SqlitePaymentsStore(SqliteStore[ChargeRecords]):
     """Charges in one SQLite file (":memory:" for tests)."""
 
-    blocking = False
-
     def __init__(self, path: str | PathLike[str]) -> None:
-        self._db = Database(path, SCHEMA)
-
-    def atomically(self, work: Callable[[ChargeRecords], T], *, write: bool = True) -> T:
-        """Runs ``work`` in one transaction, committed only if it returns."""
-        with self._db.transaction(write=write) as connection:
-            return work(SqliteChargeRecords(connection))
-
-    def close(self) -> None:
-        """Closes the database."""
-        self._db.close()
+        super().__init__(Database(path, SCHEMA), SqliteChargeRecords)
 
 
 class SqliteChargeRecords:

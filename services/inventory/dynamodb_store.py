@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from meshkit.storage.dynamodb import META, DynamoStore, Table, UnitOfWork, atomically, number
-from meshkit.storage.sqlite import decode_time, encode_time
+from meshkit.storage.times import decode_time, encode_time
 from services.inventory.domain import InventoryRecords, Reservation, ReservationState, Stock
 
 SEED_MARKER = "seed#stock"

@@ -3,62 +3,39 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from os import PathLike
 from typing import TypeVar
 
-from meshkit.storage.sqlite import Database, encode_time
+from meshkit.storage.sqlite import Database, SqliteStore
+from meshkit.storage.times import encode_time
 from services.kernel.money import Money
-from services.orders.domain import (
+from services.orders.model import (
     Order,
     OrderEvent,
     OrderEventType,
     OrderFailure,
     OrderState,
 )
-from services.orders.records import IdempotencyRecord, OrderRecords, event_of, order_of
-from services.orders.saga_log import SqliteSagaLog
-from services.orders.schema import SCHEMA
+from services.orders.records import EventFollowers, IdempotencyRecord, event_of, order_of
+from services.orders.sqlite_saga_log import SqliteSagaLog
+from services.orders.sqlite_schema import SCHEMA
 
 T = TypeVar("T")
 
 
-class SqliteOrderStore:
-    """Orders in one SQLite file (":memory:" for tests).
+class SqliteOrderStore(EventFollowers, SqliteStore["SqliteOrderRecords"]):
+    """Orders in one SQLite file (":memory:" for tests); only this process writes it."""
 
-    Listeners added with ``on_events`` are called after every commit that appended events,
-    so a watcher re-reads the log only once the new events are visible. Transactions run
-    inline: a SQLite call takes microseconds, less than handing it to a thread would.
-    """
-
-    poll_interval_s: float | None = None  # only this process writes the file
+    poll_interval_s: float | None = None
 
     def __init__(self, path: str | PathLike[str]) -> None:
-        self._db = Database(path, SCHEMA)
-        self._listeners: list[Callable[[], None]] = []
+        EventFollowers.__init__(self)
+        SqliteStore.__init__(self, Database(path, SCHEMA), SqliteOrderRecords)
 
-    def on_events(self, listener: Callable[[], None]) -> None:
-        """Calls ``listener`` after each commit that appended events."""
-        self._listeners.append(listener)
-
-    async def run(self, work: Callable[[OrderRecords], T], *, write: bool = True) -> T:
-        """Runs ``work`` in one transaction, committed only if it returns."""
-        return self.atomically(work, write=write)
-
-    def atomically(self, work: Callable[[OrderRecords], T], *, write: bool = True) -> T:
-        """``run`` for synchronous callers (tests, tools)."""
-        with self._db.transaction(write=write) as connection:
-            records = SqliteOrderRecords(connection)
-            result = work(records)
-        if records.appended_events:
-            for listener in self._listeners:
-                listener()
-        return result
-
-    def close(self) -> None:
-        """Closes the database."""
-        self._db.close()
+    def committed(self, records: SqliteOrderRecords) -> None:
+        self.wake_if_appended(records.appended_events)
 
 
 class SqliteOrderRecords:

@@ -21,18 +21,16 @@ Sequences are zero-padded to 12 digits so ``sk`` order is numeric order.
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
 from meshkit.errors import DomainError
-from meshkit.storage.dynamodb import META, Item, Table, UnitOfWork, atomically, number
-from meshkit.storage.offload import Offload
-from meshkit.storage.sqlite import encode_time
+from meshkit.storage.dynamodb import META, DynamoStore, Item, Table, UnitOfWork, number
+from meshkit.storage.times import encode_time
 from services.kernel.money import Money
-from services.orders.domain import (
+from services.orders.model import (
     Order,
     OrderEvent,
     OrderEventType,
@@ -40,7 +38,7 @@ from services.orders.domain import (
     OrderState,
     SagaStep,
 )
-from services.orders.records import IdempotencyRecord, OrderRecords, event_of, order_of
+from services.orders.records import EventFollowers, IdempotencyRecord, event_of, order_of
 from services.orders.saga_log import (
     Effect,
     EffectKind,
@@ -70,52 +68,23 @@ def _event_sk(sequence: int) -> str:
     return f"event#{sequence:012d}"
 
 
-class DynamoOrderStore:
+class DynamoOrderStore(EventFollowers, DynamoStore["DynamoOrderRecords"]):
     """The orders store on one table; units of work run on the store threads.
 
-    Write units of this process run one at a time (as SQLite's do): they all append to
-    the one event log, and taking turns here is cheaper than conflicting at the table.
-    That bounds one task to roughly one write per table round trip, which is what a
-    single orders task (the manifest's ``single_task``) needs.
+    Write units of this process take turns (as SQLite's do): they all append to the one
+    event log, and taking turns here is cheaper than conflicting at the table. That bounds
+    one task to roughly one write per table round trip, which is what a single orders
+    task (the manifest's ``single_task``) needs.
     """
 
     poll_interval_s: float | None = POLL_INTERVAL_S
 
     def __init__(self, table: Table) -> None:
-        self._table = table
-        self._listeners: list[Callable[[], None]] = []
-        self._writing = threading.Lock()
-        self._offload = Offload(blocking=True)
+        EventFollowers.__init__(self)
+        DynamoStore.__init__(self, table, DynamoOrderRecords, one_writer=True)
 
-    def on_events(self, listener: Callable[[], None]) -> None:
-        """Calls ``listener`` on the event loop after each commit that appended events."""
-        self._listeners.append(listener)
-
-    async def run(self, work: Callable[[OrderRecords], T], *, write: bool = True) -> T:
-        """Runs ``work`` as one unit of work in a worker thread; again after a conflict."""
-        appended = False
-
-        def unit_work(unit: UnitOfWork) -> T:
-            nonlocal appended
-            records = DynamoOrderRecords(unit)
-            result = work(records)
-            appended = records.appended_events
-            return result
-
-        def in_thread() -> T:
-            if not write:
-                return atomically(self._table, unit_work, write=False)
-            with self._writing:
-                return atomically(self._table, unit_work)
-
-        result = await self._offload(in_thread)
-        if appended:
-            for listener in self._listeners:
-                listener()
-        return result
-
-    def close(self) -> None:
-        """Nothing to release: boto3 clients close their pools when collected."""
+    def committed(self, records: DynamoOrderRecords) -> None:
+        self.wake_if_appended(records.appended_events)
 
 
 class DynamoOrderRecords:

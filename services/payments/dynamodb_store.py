@@ -11,7 +11,7 @@ Items (the storage stack's pk/sk contract):
 from __future__ import annotations
 
 from meshkit.storage.dynamodb import META, DynamoStore, Table, UnitOfWork, number
-from meshkit.storage.sqlite import decode_time, encode_time
+from meshkit.storage.times import decode_time, encode_time
 from services.kernel.money import Money
 from services.payments.domain import ChargeRecord, ChargeRecords, ChargeState
 
