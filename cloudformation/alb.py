@@ -15,8 +15,8 @@ from troposphere import elasticloadbalancingv2 as elb
 
 from cloudformation.config import StackConfig
 from cloudformation.names import Exports, imported, imported_list, scoped
-from gateway.edge.config import DEFAULT_HEALTH_PATH
 from meshkit.manifest import GatewaySpec
+from meshkit.probes import LIVENESS_PATH
 
 CERTIFICATE = "CertificateArn"
 HAS_CERTIFICATE = "HasCertificate"
@@ -158,7 +158,7 @@ def _target_group(gateway: GatewaySpec) -> elb.TargetGroup:
         HealthCheckEnabled=True,
         HealthCheckProtocol="HTTP",
         HealthCheckPort="traffic-port",
-        HealthCheckPath=DEFAULT_HEALTH_PATH,
+        HealthCheckPath=LIVENESS_PATH,
         Matcher=elb.Matcher(HttpCode="200"),
         HealthCheckIntervalSeconds=TARGET_HEALTH["interval"],
         HealthCheckTimeoutSeconds=TARGET_HEALTH["timeout"],

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from gateway.edge.config import DEFAULT_DRAIN_GRACE_S, DEFAULT_SHUTDOWN_GRACE_S
 from meshkit.manifest import DEFAULT_MANIFEST, Manifest, ServiceSpec, load_manifest
+from meshkit.probes import LIVENESS_PATH
 from meshkit.runtime.channels import KEEPALIVE_TIME_MS
 from meshkit.runtime.config import DEFAULT_DRAIN_DELAY_S, DEFAULT_GRACE_S
 
@@ -101,7 +101,7 @@ class StackConfig:
     memory_mib: int = 512
     architecture: Architecture = "X86_64"
     container_user: str = "10001:10001"
-    health_path: str = "/healthz"
+    health_path: str = LIVENESS_PATH
     log_retention_days: int = 30
     images_kept: int = 30
     untagged_image_days: int = 7
@@ -112,8 +112,8 @@ class StackConfig:
     storage: Storage = "sqlite"
     """Where stateful services keep their data: SQLite on the task's disk (one task per
     service) or one DynamoDB table each, from the storage stack (they may then scale)."""
-    gateway_drain_s: float = DEFAULT_DRAIN_GRACE_S
-    gateway_grace_s: float = DEFAULT_SHUTDOWN_GRACE_S
+    gateway_drain_s: float = DEFAULT_DRAIN_DELAY_S
+    gateway_grace_s: float = DEFAULT_GRACE_S
     alb_idle_timeout_s: int = DEFAULT_ALB_IDLE_TIMEOUT_S
     secrets: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     """Process (service or gateway) → environment variable → SSM parameter (name or ARN)

@@ -27,9 +27,9 @@ from cloudformation.task import (
     container_logs,
     http_probe,
 )
-from gateway.edge.config import DEFAULT_HEALTH_PATH
 from meshkit.env import dependency_env_name
 from meshkit.manifest import GatewaySpec
+from meshkit.probes import LIVENESS_PATH
 
 HTTP_PORT_NAME = "http"
 KEEP_ALIVE_MARGIN_S = 5
@@ -114,7 +114,7 @@ def _container(
             )
         ],
         environment=environment(gateway, config),
-        health=http_probe(gateway.http_port, DEFAULT_HEALTH_PATH, python=bool(gateway.module)),
+        health=http_probe(gateway.http_port, LIVENESS_PATH, python=bool(gateway.module)),
     )
 
 

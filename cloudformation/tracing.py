@@ -3,7 +3,7 @@
 With tracing on, every task gets a second, non-essential container running the AWS
 Distro for OpenTelemetry collector with its built-in traces-only ECS configuration
 (OTLP on localhost:4317 → X-Ray). The app container exports OTLP to it through the
-standard ``OTEL_*`` variables (services/runtime/config.py ``tracing_from_env``) and
+standard ``OTEL_*`` variables (meshkit/runtime/tracing.py ``tracing_from_env``) and
 starts after it. Non-essential: a collector that dies costs traces, never the task.
 With tracing off nothing here reaches a template.
 """

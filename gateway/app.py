@@ -23,12 +23,13 @@ from gateway import responses
 from gateway.descriptors import message_class
 from gateway.metadata import deadline_s, request_metadata, response_headers
 from gateway.problems import BadRequest, GatewayProblem, MethodNotAllowed, NotFound
-from gateway.request_body import ClientGone, Receive, ndjson_lines, read_body
-from gateway.responses import Send
+from gateway.request_body import ClientGone, ndjson_lines, read_body
 from gateway.routes import Match, Route, RouteTable
 from gateway.transcode import build_request, render_response
 from gateway.upstream import Upstreams
-from gateway.upstream_errors import retry_after, status_json, status_of
+from gateway.upstream_errors import retry_after, status_json
+from meshkit.asgi import Receive, Send
+from meshkit.runtime.error_mapping import status_of_rpc
 
 DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024
 
@@ -225,13 +226,13 @@ class Transcoder:
         if feed is not None and feed.problem is not None:
             return {"code": feed.problem.grpc_code, "message": feed.problem.message, "details": []}
         assert isinstance(error, grpc.aio.AioRpcError)
-        return status_json(status_of(error), self._pool)
+        return status_json(status_of_rpc(error), self._pool)
 
     def _render(self, reply: message.Message, call: _Call) -> Any:
         return render_response(reply, self._pool, call.route.response_body)
 
     async def _send_rpc_error(self, send: Send, error: grpc.aio.AioRpcError) -> None:
-        status = status_of(error)
+        status = status_of_rpc(error)
         headers: list[tuple[bytes, bytes]] = []
         delay = retry_after(status)
         if delay is not None:

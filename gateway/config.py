@@ -9,7 +9,7 @@ from pathlib import Path
 from gateway.app import TranscoderConfig
 from gateway.descriptors import DEFAULT_DESCRIPTORS
 from gateway.edge.config import EdgeConfig, edge_config_from_env
-from meshkit.env import EnvReader, dependency_env_name
+from meshkit.env import GATEWAY_ENV_PREFIX, EnvReader, dependency_env_name
 from meshkit.manifest import Manifest
 from meshkit.runtime.tracing import TracingConfig, tracing_from_env
 
@@ -38,7 +38,7 @@ def gateway_config_from_env(manifest: Manifest, env: Mapping[str, str]) -> Gatew
         for spec in manifest.services
         for proto in spec.proto_services
     }
-    read = EnvReader(env, "GATEWAY_")
+    read = EnvReader(env, GATEWAY_ENV_PREFIX)
     transcoder = TranscoderConfig(
         default_deadline_s=read.number("DEFAULT_DEADLINE_S", 10.0, minimum=MIN_DEADLINE_S),
         max_deadline_s=read.number("MAX_DEADLINE_S", 30.0, minimum=MIN_DEADLINE_S),

@@ -11,8 +11,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from gateway.request_body import Receive
-from gateway.responses import Send, encode, send_body
+from gateway.responses import encode, send_body
+from meshkit.asgi import Receive, Send
 
 OPENAPI_PATH = "/openapi.json"
 DOCS_PATH = "/docs"

@@ -10,17 +10,15 @@ row (408, 413, 415, 431, 405), the caller passes it explicitly with the nearest 
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
 
+from meshkit.asgi import Send
 from meshkit.http_status import GRPC_TO_HTTP, GrpcCode
 
 __all__ = ["GRPC_TO_HTTP", "JSON_CONTENT_TYPE", "GrpcCode", "send_status", "status_body"]
 
 
 JSON_CONTENT_TYPE = b"application/json"
-
-Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 def status_body(

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from collections.abc import AsyncIterator
 
 from gateway.problems import BadRequest
-
-Receive = Callable[[], Awaitable[dict[str, Any]]]
+from meshkit.asgi import Receive
 
 MAX_LINE_BYTES = 1024 * 1024
 """Longest NDJSON line (one streamed message) accepted."""

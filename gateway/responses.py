@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from gateway.http_status import GRPC_TO_HTTP, send_status
 from gateway.problems import GatewayProblem
+from meshkit.asgi import Send
 
-Send = Callable[[dict[str, Any]], Awaitable[None]]
 Header = tuple[bytes, bytes]
 
 JSON = b"application/json"

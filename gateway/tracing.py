@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.request_body import Receive
-from gateway.responses import Send
+from meshkit.asgi import Receive, Send
 
 _TRACE_HEADERS = (b"traceparent", b"tracestate")
 

@@ -15,8 +15,7 @@ from google.protobuf.message import Message
 
 from gateway.descriptors import message_class
 from meshkit.runtime.channels import open_channel
-
-DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+from meshkit.runtime.config import DEFAULT_MAX_MESSAGE_BYTES
 
 
 def _serialize(request: Message) -> bytes:

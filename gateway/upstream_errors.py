@@ -1,6 +1,7 @@
 """Upstream gRPC failures as google.rpc.Status JSON, with RetryInfo as Retry-After.
 
-The status details travel in ``grpc-status-details-bin``; they are rendered with the
+The status details travel in ``grpc-status-details-bin`` (read by the runtime's
+``status_of_rpc``); they are rendered with the
 gateway's pool, which always knows the google.rpc error-detail types.
 """
 
@@ -9,23 +10,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import grpc
 from google.protobuf import descriptor_pool, json_format
-from google.protobuf.message import DecodeError
 from google.rpc import error_details_pb2, status_pb2
-
-STATUS_DETAILS_KEY = "grpc-status-details-bin"
-
-
-def status_of(error: grpc.aio.AioRpcError) -> status_pb2.Status:
-    """The full google.rpc.Status of a failed call (code and message at least)."""
-    for key, value in error.trailing_metadata() or ():
-        if key == STATUS_DETAILS_KEY and isinstance(value, bytes):
-            try:
-                return status_pb2.Status.FromString(value)
-            except DecodeError:  # a garbled trailer is not worth a 500: fall back below
-                break
-    return status_pb2.Status(code=error.code().value[0], message=error.details() or "")
 
 
 def status_json(status: status_pb2.Status, pool: descriptor_pool.DescriptorPool) -> dict[str, Any]:

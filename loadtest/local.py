@@ -18,9 +18,7 @@ from pathlib import Path
 
 from loadtest.targets import ORDERS_VARIANTS, Targets
 from meshkit.manifest import Manifest, ServiceSpec, load_manifest
-from runner import plan
-from runner.group import MeshGroup
-from runner.supervisor import LocalMesh
+from runner import GRPC, REST, LocalMesh, MeshGroup, process_name
 
 HOST = "127.0.0.1"
 QUIET_ENV = {
@@ -120,11 +118,9 @@ def _targets(manifest: Manifest, meshes: list[LocalMesh]) -> Targets:
     grpc_mesh, rest_mesh = meshes
     metrics = {}
     for spec in grpc_mesh.services:
-        metrics[plan.process_name(spec.name, plan.GRPC)] = (
-            f"http://{HOST}:{spec.health_port}/metrics"
-        )
+        metrics[process_name(spec.name, GRPC)] = f"http://{HOST}:{spec.health_port}/metrics"
     for spec in rest_mesh.services:
-        metrics[plan.process_name(spec.name, plan.REST)] = f"http://{HOST}:{spec.rest_port}/metrics"
+        metrics[process_name(spec.name, REST)] = f"http://{HOST}:{spec.rest_port}/metrics"
     pids = {**grpc_mesh.pids, **rest_mesh.pids}
     return Targets(
         grpc=dict(grpc_mesh.addresses),

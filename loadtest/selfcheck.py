@@ -29,8 +29,7 @@ from loadtest.operations import Shop, skus_for
 from loadtest.schedule import Window, run_closed
 from loadtest.targets import Targets
 from meshkit.manifest import load_manifest
-from runner.group import MeshGroup
-from runner.supervisor import LocalMesh
+from runner import LocalMesh, MeshGroup
 
 WARMUP_S = 1.0
 GOAL = 0.15

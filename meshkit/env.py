@@ -11,7 +11,9 @@ import math
 from collections.abc import Mapping, Sequence
 
 ENV_PREFIX = "SHOPMESH_"
-"""Prefix of the variables every mesh service reads (the gateway's are ``GATEWAY_``)."""
+"""Prefix of the variables every mesh service reads."""
+GATEWAY_ENV_PREFIX = "GATEWAY_"
+"""Prefix of the gateway's own variables (its upstreams' addresses are ``SHOPMESH_``)."""
 
 
 class ConfigError(ValueError):

@@ -14,11 +14,13 @@ the load test, over gRPC or as the REST/JSON baseline::
 
 from runner.group import MeshGroup
 from runner.outcomes import ServiceExit, ServiceFailed, StopReport
-from runner.plan import TransportError
+from runner.plan import GRPC, REST, TransportError, process_name
 from runner.preflight import PortsInUse, PreflightError
 from runner.supervisor import LocalMesh
 
 __all__ = [
+    "GRPC",
+    "REST",
     "LocalMesh",
     "MeshGroup",
     "PortsInUse",
@@ -27,4 +29,5 @@ __all__ = [
     "ServiceFailed",
     "StopReport",
     "TransportError",
+    "process_name",
 ]

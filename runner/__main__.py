@@ -1,4 +1,4 @@
-"""``python -m runner``: see services/mesh/cli.py."""
+"""``python -m runner``: see runner/cli.py."""
 
 import sys
 

@@ -1,6 +1,6 @@
 """Service log lines as a person at a terminal wants them.
 
-Services log one JSON object per line (services/runtime/logs.py). By default the runner
+Services log one JSON object per line (meshkit/runtime/logs.py). By default the runner
 shows each compactly — ``INFO rpc /shopmesh.catalog.v1.CatalogService/GetProduct OK
 0.2ms`` — and anything that is not such an object untouched.
 """

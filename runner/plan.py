@@ -10,23 +10,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from meshkit.env import ENV_PREFIX, dependency_env_name
+from meshkit.env import ENV_PREFIX, GATEWAY_ENV_PREFIX, dependency_env_name
 from meshkit.manifest import GatewaySpec, Manifest, ServiceSpec
+from meshkit.probes import LIVENESS_PATH
 from meshkit.runtime.config import TRANSPORTS
 
 _WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::"})  # noqa: S104 - names, not a bind
 
-GATEWAY_ENV_PREFIX = "GATEWAY_"
-"""The gateway's own variables (gateway/config.py, gateway/edge/config.py)."""
-GATEWAY_HEALTH_PATH = "/healthz"
-"""Served on the gateway's API port: 200 while serving, 503 while draining."""
-HEALTH_PATH = "/healthz"
-"""Served on a service's health port, or on its REST port over REST: 200 or 503."""
-METRICS_PATH = "/metrics"
-"""A service's JSON counters, next to ``HEALTH_PATH``."""
 
 GRPC, REST = "grpc", "rest"
-"""What a mesh's services serve: two of the words services/runtime/config.py TRANSPORTS
+"""What a mesh's services serve: two of the words meshkit/runtime/config.py TRANSPORTS
 accepts in SHOPMESH_TRANSPORT."""
 REST_SUFFIX = "-rest"
 
@@ -137,8 +130,8 @@ def address(spec: ServiceSpec, host: str, transport: str) -> str:
 def healthz_url(spec: ServiceSpec, host: str, transport: str = GRPC) -> str:
     """The service's plain-HTTP health URL: on its health port, or its REST port."""
     if transport == REST:
-        return rest_url(spec, host) + HEALTH_PATH
-    return f"http://{_netloc(host, spec.health_port)}{HEALTH_PATH}"
+        return rest_url(spec, host) + LIVENESS_PATH
+    return f"http://{_netloc(host, spec.health_port)}{LIVENESS_PATH}"
 
 
 def gateway_url(gateway: GatewaySpec, host: str) -> str:
@@ -148,7 +141,7 @@ def gateway_url(gateway: GatewaySpec, host: str) -> str:
 
 def gateway_healthz_url(gateway: GatewaySpec, host: str) -> str:
     """The gateway's health URL, on its API port."""
-    return gateway_url(gateway, host) + GATEWAY_HEALTH_PATH
+    return gateway_url(gateway, host) + LIVENESS_PATH
 
 
 def child_env(

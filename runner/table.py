@@ -8,16 +8,10 @@ import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from meshkit.examples import DOCS_PATH, CurlExample, Example, load_examples
 from meshkit.manifest import GatewaySpec, ServiceSpec
+from meshkit.probes import LIVENESS_PATH, METRICS_PATH
 from runner import plan
-from runner.examples import (
-    DOCS_PATH,
-    EXAMPLES,
-    GATEWAY_EXAMPLES,
-    REST_EXAMPLES,
-    CurlExample,
-    Example,
-)
 
 GRPCURL_NOTE = "grpcurl is at .venv/bin/grpcurl (`source .venv/bin/activate` puts it on PATH)"
 GATEWAY_HEADING = "# gateway (REST/JSON)"
@@ -94,7 +88,7 @@ def grpcurl_commands(spec: ServiceSpec, host: str) -> list[str]:
     commands = [f"grpcurl -plaintext {target} list"]
     for service in spec.proto_services:
         commands.append(f"grpcurl -plaintext {target} describe {service}")
-        commands += [_call(target, service, e) for e in EXAMPLES.get(service, ())]
+        commands += [_call(target, service, e) for e in load_examples().grpc.get(service, ())]
     commands.append(_call(target, "grpc.health.v1.Health", Example("Check", {"service": ""})))
     commands.append(f"curl -s {plan.healthz_url(spec, host)}")
     return commands
@@ -109,7 +103,7 @@ def render_grpcurl(specs: Sequence[ServiceSpec], host: str) -> str:
 def curl_commands(gateway: GatewaySpec, host: str) -> list[str]:
     """Paste-ready (bash) curl commands for the gateway's examples, its health and docs."""
     base = plan.gateway_url(gateway, host)
-    commands = [curl_command(base, example) for example in GATEWAY_EXAMPLES]
+    commands = [curl_command(base, example) for example in load_examples().gateway]
     commands.append(f"curl -s {shlex.quote(plan.gateway_healthz_url(gateway, host))}")
     commands.append(f"# API docs in a browser: {base}{DOCS_PATH}")
     return commands
@@ -124,9 +118,9 @@ def rest_curl_commands(spec: ServiceSpec, host: str) -> list[str]:
     """Paste-ready (bash) curl commands for one REST service: its examples, health and
     counters."""
     base = plan.rest_url(spec, host)
-    commands = [curl_command(base, example) for example in REST_EXAMPLES.get(spec.name, ())]
-    commands.append(f"curl -s {shlex.quote(base + plan.HEALTH_PATH)}")
-    commands.append(f"curl -s {shlex.quote(base + plan.METRICS_PATH)}")
+    commands = [curl_command(base, example) for example in load_examples().rest.get(spec.name, ())]
+    commands.append(f"curl -s {shlex.quote(base + LIVENESS_PATH)}")
+    commands.append(f"curl -s {shlex.quote(base + METRICS_PATH)}")
     return commands
 
 

@@ -9,8 +9,8 @@ from collections.abc import Mapping, Sequence
 
 from cloudformation.names import Exports
 from cloudformation.sigv4_proxy import DEFAULT_LISTEN
+from meshkit.examples import load_examples
 from meshkit.manifest import ServiceSpec
-from runner.examples import EXAMPLES
 
 PROTOSET = "gen/descriptors.binpb"
 """grpcurl reads the API from here: Lattice admits no reflection unless allowed."""
@@ -31,7 +31,7 @@ def grpcurl_commands(
             f" --target {dns}:443 --region {region} &"
         )
         for service in spec.proto_services:
-            for example in EXAMPLES.get(service, ()):
+            for example in load_examples().grpc.get(service, ()):
                 data = "\n".join(json.dumps(message) for message in example.messages)
                 lines.append(
                     f"grpcurl -plaintext -protoset {PROTOSET} -d {shlex.quote(data)}"

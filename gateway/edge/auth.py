@@ -16,9 +16,9 @@ import logging
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 
-from gateway.edge.asgi_types import ASGIApp, Receive, Scope, Send, header_values
 from gateway.edge.config import AuthRule, Credential, EdgeConfig
 from gateway.http_status import GrpcCode, send_status
+from meshkit.asgi import ASGIApp, Receive, Scope, Send, header_values
 
 Policy = Callable[[str, str], AuthRule]
 """(method, normalised path) → the rule that applies."""

@@ -16,7 +16,9 @@ from __future__ import annotations
 import asyncio
 from http import HTTPStatus
 
-from gateway.edge.asgi_types import (
+from gateway.edge.config import EdgeConfig
+from gateway.http_status import GrpcCode, send_status
+from meshkit.asgi import (
     ASGIApp,
     Message,
     Receive,
@@ -27,8 +29,6 @@ from gateway.edge.asgi_types import (
     header,
     media_type,
 )
-from gateway.edge.config import EdgeConfig
-from gateway.http_status import GrpcCode, send_status
 
 CLOSE = (b"connection", b"close")
 DISCONNECT: Message = {"type": "http.disconnect"}

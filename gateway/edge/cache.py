@@ -16,10 +16,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from gateway.edge.asgi_types import ASGIApp, Header, Message, Receive, Scope, Send, header_values
 from gateway.edge.auth import CLIENT_ID
 from gateway.edge.cache_store import CachedResponse, ResponseStore, cache_key, ttl_for
 from gateway.edge.config import EdgeConfig
+from meshkit.asgi import ASGIApp, Header, Message, Receive, Scope, Send, header_values
 
 _NOT_STORED = frozenset(
     {b"connection", b"keep-alive", b"transfer-encoding", b"age", b"x-cache", b"x-request-id"}

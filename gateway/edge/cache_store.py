@@ -7,7 +7,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from gateway.edge.asgi_types import Header
+from meshkit.asgi import Header
 
 CacheKey = tuple[str, bytes, bytes, str]
 

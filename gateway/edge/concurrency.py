@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
-from gateway.edge.asgi_types import ASGIApp, Receive, Scope, Send
 from gateway.edge.config import EdgeConfig
 from gateway.http_status import GrpcCode, send_status
+from meshkit.asgi import ASGIApp, Receive, Scope, Send
 
 
 class ConcurrencyLimit:

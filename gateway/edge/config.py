@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from meshkit.env import ConfigError, EnvReader, parse_number
+from meshkit.env import GATEWAY_ENV_PREFIX, ConfigError, EnvReader, parse_number
 from meshkit.probes import LIVENESS_PATH
 from meshkit.runtime.config import DEFAULT_DRAIN_DELAY_S, DEFAULT_GRACE_S
 
-ENV_PREFIX = "GATEWAY_"
+ENV_PREFIX = GATEWAY_ENV_PREFIX
 
 AuthRule = Literal["none", "api_key", "bearer"]
 AUTH_RULES: tuple[AuthRule, ...] = ("none", "api_key", "bearer")

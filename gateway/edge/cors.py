@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from http import HTTPStatus
 
-from gateway.edge.asgi_types import (
+from gateway.edge.config import EdgeConfig
+from gateway.http_status import GrpcCode, send_status
+from meshkit.asgi import (
     ASGIApp,
     Header,
     Message,
@@ -22,8 +24,6 @@ from gateway.edge.asgi_types import (
     header_values,
     with_response_headers,
 )
-from gateway.edge.config import EdgeConfig
-from gateway.http_status import GrpcCode, send_status
 
 VARY_ORIGIN: Header = (b"vary", b"origin")
 

@@ -17,7 +17,9 @@ import time
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 
-from gateway.edge.asgi_types import (
+from gateway.edge.config import DEFAULT_DRAIN_GRACE_S, EdgeConfig
+from gateway.http_status import JSON_CONTENT_TYPE, GrpcCode, send_status
+from meshkit.asgi import (
     ASGIApp,
     Header,
     Message,
@@ -26,8 +28,6 @@ from gateway.edge.asgi_types import (
     Send,
     with_response_headers,
 )
-from gateway.edge.config import DEFAULT_DRAIN_GRACE_S, EdgeConfig
-from gateway.http_status import JSON_CONTENT_TYPE, GrpcCode, send_status
 
 CLOSE: Header = (b"connection", b"close")
 

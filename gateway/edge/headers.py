@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
-from gateway.edge.asgi_types import ASGIApp, Receive, Scope, Send, has_body, header, media_type
 from gateway.edge.config import EdgeConfig
 from gateway.http_status import GrpcCode, send_status
+from meshkit.asgi import ASGIApp, Receive, Scope, Send, has_body, header, media_type
 
 ACCEPTED_MEDIA_TYPES = frozenset({"application/json", "application/x-ndjson"})
 _HEADER_OVERHEAD = 4

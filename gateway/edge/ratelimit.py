@@ -19,10 +19,10 @@ from collections import OrderedDict
 from collections.abc import Callable
 from http import HTTPStatus
 
-from gateway.edge.asgi_types import ASGIApp, Receive, Scope, Send
 from gateway.edge.auth import CLIENT_ID
 from gateway.edge.config import EdgeConfig
 from gateway.http_status import GrpcCode, send_status
+from meshkit.asgi import ASGIApp, Receive, Scope, Send
 
 _EPSILON = 1e-9
 """Float slack, so a client at exactly the refill rate is never refused by rounding."""

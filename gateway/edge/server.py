@@ -19,10 +19,10 @@ from typing import Any
 
 import uvicorn
 
-from gateway.edge.asgi_types import ASGIApp
 from gateway.edge.config import EdgeConfig
 from gateway.edge.drain import Drain
 from gateway.edge.protocol import guarded_protocol
+from meshkit.asgi import ASGIApp
 
 _log = logging.getLogger("shopmesh.gateway.edge")
 

@@ -23,7 +23,6 @@ Outermost first:
 
 from __future__ import annotations
 
-from gateway.edge.asgi_types import ASGIApp
 from gateway.edge.auth import Authenticate, Policy
 from gateway.edge.body import BodyLimit
 from gateway.edge.cache import ResponseCache
@@ -33,6 +32,7 @@ from gateway.edge.cors import Cors
 from gateway.edge.drain import Drain, HealthAndDrain
 from gateway.edge.headers import HeaderLimits
 from gateway.edge.ratelimit import RateLimit
+from meshkit.asgi import ASGIApp
 
 
 def build_edge(

@@ -15,6 +15,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import grpc
 from google.protobuf import any_pb2, duration_pb2
+from google.protobuf.message import DecodeError
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
 from meshkit.errors import (
@@ -103,12 +104,21 @@ def error_from_status(status: status_pb2.Status) -> DomainError:
     return _error(code, status.message, status.details)
 
 
-def error_from_rpc(error: grpc.aio.AioRpcError) -> DomainError:
-    """Rebuilds a DomainError from a failed downstream call, details included."""
-    details: Sequence[any_pb2.Any] = ()
+def status_of_rpc(error: grpc.aio.AioRpcError) -> status_pb2.Status:
+    """The full google.rpc.Status of a failed call: from its status details when they
+    are there and readable, else just its code and message."""
     for key, value in error.trailing_metadata() or ():
         if key == STATUS_DETAILS_KEY and isinstance(value, bytes):
-            details = status_pb2.Status.FromString(value).details
+            try:
+                return status_pb2.Status.FromString(value)
+            except DecodeError:  # a garbled trailer is not worth a crash: fall back below
+                break
+    return status_pb2.Status(code=error.code().value[0], message=error.details() or "")
+
+
+def error_from_rpc(error: grpc.aio.AioRpcError) -> DomainError:
+    """Rebuilds a DomainError from a failed downstream call, details included."""
+    details = status_of_rpc(error).details
     return _error(error.code(), error.details() or error.code().name, details)
 
 

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 
+from meshkit.probes import LIVENESS_PATH, METRICS_PATH
 from meshkit.runtime.counters import CallCounters
 from meshkit.runtime.health import SERVING, HealthState
 
@@ -68,9 +69,9 @@ class HealthHttpServer:
         if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
             return "400 Bad Request", {"error": "malformed request line"}
         method, target = parts[0], parts[1].split("?", 1)[0]
-        if target == "/metrics" and self._counters is not None and method in {"GET", "HEAD"}:
+        if target == METRICS_PATH and self._counters is not None and method in {"GET", "HEAD"}:
             return "200 OK", {"service": self._service_name, **self._counters.snapshot()}
-        if target != "/healthz":
+        if target != LIVENESS_PATH:
             return "404 Not Found", {"error": f"no route {target}"}
         if method not in {"GET", "HEAD"}:
             return "405 Method Not Allowed", {"error": f"method {method} not allowed"}

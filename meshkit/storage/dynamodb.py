@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -31,8 +31,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from meshkit.errors import Aborted, DomainError, Unavailable
 from meshkit.startup import StartupError
-from meshkit.storage.config import StorageConfig
 from meshkit.storage.offload import on_store_thread
+
+if TYPE_CHECKING:
+    from meshkit.storage.config import StorageConfig
 
 T = TypeVar("T")
 R = TypeVar("R")

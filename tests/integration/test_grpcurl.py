@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from runner.examples import EXAMPLES, Example
+from meshkit.examples import Example, load_examples
 from tests.integration.mesh_fixture import Mesh, running_mesh
 
 SERVICES = {
@@ -178,7 +178,7 @@ SERVICE_BY_PROTO = {proto: name for name, proto in SERVICES.items()}
 
 @pytest.mark.parametrize(
     "example",
-    [(proto, example) for proto, examples in EXAMPLES.items() for example in examples],
+    [(proto, example) for proto, examples in load_examples().grpc.items() for example in examples],
     ids=lambda case: case[1].method,
 )
 async def test_every_example_the_runner_prints_works(

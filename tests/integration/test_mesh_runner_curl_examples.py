@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from runner.examples import DOCS_PATH, GATEWAY_EXAMPLES, CurlExample
-from runner.plan import GATEWAY_HEALTH_PATH
+from meshkit.examples import DOCS_PATH, CurlExample, load_examples
+from meshkit.probes import LIVENESS_PATH
 from tests.integration.gateway_fixture import Gateway, running_gateway
 
 REQUEST_TIMEOUT_S = 10.0
@@ -47,10 +47,10 @@ async def _send(gateway: Gateway, example: CurlExample) -> tuple[int, list[Any]]
 
 
 def _example(path: str) -> CurlExample:
-    return next(example for example in GATEWAY_EXAMPLES if example.path == path)
+    return next(example for example in load_examples().gateway if example.path == path)
 
 
-@pytest.mark.parametrize("example", GATEWAY_EXAMPLES, ids=lambda e: f"{e.method} {e.path}")
+@pytest.mark.parametrize("example", load_examples().gateway, ids=lambda e: f"{e.method} {e.path}")
 async def test_every_curl_example_the_runner_prints_works(
     gateway: Gateway, example: CurlExample
 ) -> None:
@@ -71,7 +71,7 @@ async def test_every_curl_example_the_runner_prints_works(
 async def test_printed_healthz_and_docs_urls_answer(gateway: Gateway) -> None:
     """The /healthz the runner polls and prints answers SERVING; the /docs URL is a page."""
     async with asyncio.timeout(REQUEST_TIMEOUT_S):
-        async with gateway.session.get(gateway.base_url + GATEWAY_HEALTH_PATH) as response:
+        async with gateway.session.get(gateway.base_url + LIVENESS_PATH) as response:
             assert response.status == 200
             assert await response.json() == {"status": "SERVING"}
         async with gateway.session.get(gateway.base_url + DOCS_PATH) as response:

@@ -20,9 +20,10 @@ from typing import Any
 
 import pytest
 
+from meshkit.examples import CurlExample, load_examples
 from meshkit.manifest import load_manifest
+from meshkit.probes import LIVENESS_PATH, METRICS_PATH
 from runner import LocalMesh, plan, preflight, probe, table
-from runner.examples import REST_EXAMPLES, CurlExample
 from tests.integration.runner_harness import (
     FAST_STOP,
     Runner,
@@ -39,7 +40,7 @@ pytestmark = pytest.mark.slow
 HTTP_TIMEOUT_S = 10.0
 REST_CASES = [
     pytest.param(name, index, id=f"{name} {example.method} {example.path}")
-    for name, examples in REST_EXAMPLES.items()
+    for name, examples in load_examples().rest.items()
     for index, example in enumerate(examples)
 ]
 
@@ -106,7 +107,7 @@ def test_every_rest_curl_example_the_runner_prints_works(
     a reservation before its release)."""
     manifest, _, runner = shop
     base = plan.rest_url(load_manifest(manifest).service(service), "127.0.0.1")
-    examples = REST_EXAMPLES[service]
+    examples = load_examples().rest[service]
     assert table.curl_command(base, examples[index]) in runner.lines
     for earlier in examples[:index]:
         _send(base, earlier)
@@ -122,11 +123,11 @@ def test_printed_rest_healthz_and_metrics_urls_answer(shop: tuple[Path, Path, Ru
     manifest, _, runner = shop
     for spec in load_manifest(manifest).services:
         base = plan.rest_url(spec, "127.0.0.1")
-        for path in (plan.HEALTH_PATH, plan.METRICS_PATH):
+        for path in (LIVENESS_PATH, METRICS_PATH):
             assert f"curl -s {base}{path}" in runner.lines
-        status, health = _get(base + plan.HEALTH_PATH)
+        status, health = _get(base + LIVENESS_PATH)
         assert (status, health["status"]) == (200, "SERVING")
-        status, metrics = _get(base + plan.METRICS_PATH)
+        status, metrics = _get(base + METRICS_PATH)
         assert (status, metrics["service"]) == (200, spec.name)
 
 
@@ -202,7 +203,7 @@ async def test_local_mesh_over_rest_gives_serving_urls_and_stops_cleanly(
     async with mesh:
         assert set(mesh.rest_urls) == {"catalog", "pricing"}
         for url in mesh.rest_urls.values():
-            assert await probe.check_http(url + plan.HEALTH_PATH) == probe.SERVING
+            assert await probe.check_http(url + LIVENESS_PATH) == probe.SERVING
         pids = mesh.pids
         report = await mesh.stop()
     assert report.clean, report.summary()

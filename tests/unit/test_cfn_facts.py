@@ -1,5 +1,5 @@
-"""Every platform fact of AWS_NOTES.md and RELIABILITY.md H55-H56, asserted on the
-generated templates for every manifest service."""
+"""Every platform fact of docs/AWS.md and of R-H55 and R-H56 (docs/RELIABILITY.md),
+asserted on the generated templates for every manifest service."""
 
 from __future__ import annotations
 
@@ -166,7 +166,7 @@ def test_infrastructure_role_is_trusted_by_ecs_with_the_lattice_policy() -> None
 
 @pytest.mark.parametrize("key", ["mesh", *(service_stack(n) for n in IDS)])
 def test_lattice_uses_iam_auth_with_a_policy(key: str) -> None:
-    """H55: the network and every service use AWS_IAM, each with an AuthPolicy on it."""
+    """R-H55: the network and every service use AWS_IAM, each with an AuthPolicy on it."""
     kind = "ServiceNetwork" if key == "mesh" else "Service"
     (logical,) = [
         name
@@ -181,7 +181,7 @@ def test_lattice_uses_iam_auth_with_a_policy(key: str) -> None:
 
 @pytest.mark.parametrize("key", list(TEMPLATES))
 def test_no_unconditioned_wildcard_principal(key: str) -> None:
-    """H55: no Allow statement in any policy has Principal "*" without a Condition."""
+    """R-H55: no Allow statement in any policy has Principal "*" without a Condition."""
     for statement in statements(TEMPLATES[key]):
         principal = statement.get("Principal")
         wildcard = principal == "*" or (isinstance(principal, dict) and "*" in principal.values())

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from meshkit.examples import load_examples
 from meshkit.manifest import Manifest, parse_manifest
 from runner import logview, plan, preflight, table
-from runner.examples import EXAMPLES
 from runner.outcomes import ServiceExit, StopReport
 
 
@@ -172,7 +172,7 @@ def test_grpcurl_commands_for_a_service_without_examples_are_list_describe_healt
 
 def test_examples_name_only_methods_of_their_service() -> None:
     """Every example's key is a fully qualified service and its method a bare RPC name."""
-    for service, examples in EXAMPLES.items():
+    for service, examples in load_examples().grpc.items():
         assert service.startswith("shopmesh.")
         assert service.endswith("Service")
         for example in examples:

@@ -11,13 +11,13 @@ import subprocess
 
 import pytest
 
+from meshkit.examples import NDJSON, CurlExample, load_examples
 from meshkit.manifest import load_manifest
 from runner import table
-from runner.examples import GATEWAY_EXAMPLES, NDJSON, REST_EXAMPLES, CurlExample
 
 BASE = "http://127.0.0.1:8080"
 REST_CASES = [
-    (service, example) for service, examples in REST_EXAMPLES.items() for example in examples
+    (service, example) for service, examples in load_examples().rest.items() for example in examples
 ]
 
 
@@ -38,7 +38,7 @@ def _headers(words: list[str]) -> list[str]:
     return [words[i + 1] for i, word in enumerate(words) if word == "-H"]
 
 
-@pytest.mark.parametrize("example", GATEWAY_EXAMPLES, ids=lambda e: f"{e.method} {e.path}")
+@pytest.mark.parametrize("example", load_examples().gateway, ids=lambda e: f"{e.method} {e.path}")
 def test_curl_command_pastes_into_bash_as_the_example_request(example: CurlExample) -> None:
     """bash turns each printed curl line into exactly the example's URL, method, content
     type and body bytes, with -N for streamed replies."""
@@ -74,7 +74,7 @@ def test_rest_curl_command_pastes_into_bash_as_the_example_request(
 
 def test_example_bodies_are_compact_json_or_ndjson_lines() -> None:
     """A tuple body is NDJSON (one object per line, newline-terminated); a mapping is JSON."""
-    for example in (*GATEWAY_EXAMPLES, *(example for _, example in REST_CASES)):
+    for example in (*load_examples().gateway, *(example for _, example in REST_CASES)):
         if example.data is None:
             continue
         if example.content_type == NDJSON:
@@ -117,4 +117,4 @@ def test_rest_examples_are_keyed_by_services_that_have_a_rest_port() -> None:
     """Every REST example belongs to a service of services/mesh.toml with a rest_port, and
     every such service has examples."""
     with_rest = {spec.name for spec in load_manifest().services if spec.rest_port}
-    assert set(REST_EXAMPLES) == with_rest
+    assert set(load_examples().rest) == with_rest

@@ -11,9 +11,9 @@ from contextlib import asynccontextmanager
 import pytest
 
 from gateway.config import gateway_config_from_env
+from meshkit.examples import load_examples
 from meshkit.manifest import GatewaySpec, Manifest, parse_manifest
 from runner import plan, preflight, probe, table
-from runner.examples import GATEWAY_EXAMPLES
 
 BASE = "http://127.0.0.1:8080"
 
@@ -127,7 +127,7 @@ def test_render_curl_has_heading_examples_health_and_docs() -> None:
     """The block starts with its heading and ends with /healthz and the /docs URL."""
     block = table.render_curl(_gateway(), "127.0.0.1").splitlines()
     assert block[0] == "# gateway (REST/JSON)"
-    assert len(block) == 1 + len(GATEWAY_EXAMPLES) + 2
+    assert len(block) == 1 + len(load_examples().gateway) + 2
     assert "curl -s http://127.0.0.1:8080/openapi.json | head -c 300" in block[-3]
     assert block[-2] == "curl -s http://127.0.0.1:8080/healthz"
     assert block[-1].endswith("http://127.0.0.1:8080/docs")

@@ -47,20 +47,23 @@ async def test_a_dynamodb_store_runs_its_units_on_a_store_thread_with_the_caller
 async def test_blocking_calls_overlap_up_to_the_pool_size() -> None:
     """More calls that wait (on the network; here on each other) than asyncio's default
     pool of CPUs + 4 threads could hold are all in flight at once, and the event loop
-    keeps running meanwhile."""
+    keeps running meanwhile: each call waits for the others and then for the loop to have
+    run a task while they were blocked."""
     wanted = min(32, (os.cpu_count() or 1) + 5)
     assert wanted <= STORE_THREADS
     all_in = threading.Barrier(wanted, timeout=10)
-    ticks = 0
+    loop_ran = threading.Event()
 
-    async def tick() -> None:
-        nonlocal ticks
-        while True:
-            await asyncio.sleep(0.001)
-            ticks += 1
+    def wait_for_the_others_and_the_loop() -> int:
+        arrival = all_in.wait()
+        if not loop_ran.wait(timeout=10):
+            raise TimeoutError("the event loop did not run while the calls waited")
+        return arrival
 
-    ticker = asyncio.create_task(tick())
-    waits = await asyncio.gather(*(on_store_thread(all_in.wait) for _ in range(wanted)))
-    ticker.cancel()
-    assert sorted(waits) == list(range(wanted))  # every call got through the barrier
-    assert ticks > 0
+    async def run_on_the_loop() -> None:
+        await asyncio.sleep(0)
+        loop_ran.set()
+
+    calls = [on_store_thread(wait_for_the_others_and_the_loop) for _ in range(wanted)]
+    arrivals, _ = await asyncio.gather(asyncio.gather(*calls), run_on_the_loop())
+    assert sorted(arrivals) == list(range(wanted))  # every call got through the barrier

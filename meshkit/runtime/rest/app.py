@@ -14,13 +14,15 @@ import asyncio
 import math
 import random
 import time
-from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
 
+from meshkit.asgi import Receive, Scope, Send
 from meshkit.errors import Cancelled, DeadlineExceeded, DomainError
 from meshkit.http_status import GrpcCode
+from meshkit.probes import LIVENESS_PATH, METRICS_PATH
 from meshkit.runtime.counters import CallCounters
 from meshkit.runtime.deadlines import CallScope, bind_scope, unbind_scope
 from meshkit.runtime.logs import AccessLog
@@ -33,10 +35,6 @@ from meshkit.runtime.rest.errors import (
 from meshkit.runtime.rest.request import RestRequest
 from meshkit.runtime.rest.router import Route, Router
 
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
-
 REQUEST_ID_HEADER = b"x-request-id"
 OPERATION_ID_HEADER = b"x-operation-id"
 TIMEOUT_HEADER = b"x-request-timeout-ms"
@@ -44,6 +42,8 @@ TIMEOUT_HEADER = b"x-request-timeout-ms"
 baseline carries its deadline in this header and each hop subtracts what it used."""
 
 _JSON = (b"content-type", b"application/json")
+_LIVENESS = LIVENESS_PATH.encode()
+_METRICS = METRICS_PATH.encode()
 UNROUTED = "(no route)"
 """How counters and logs name requests that matched no route."""
 
@@ -83,7 +83,7 @@ class RestApp:
             return  # lifespan is off; nothing else is served
         method: str = scope["method"]
         raw_path: bytes = scope["raw_path"] or scope["path"].encode()
-        if raw_path == b"/healthz" or raw_path == b"/metrics":
+        if raw_path in (_LIVENESS, _METRICS):
             await self._answer_plain(raw_path, method, send)
             return
         started = time.perf_counter()
@@ -198,7 +198,7 @@ class RestApp:
             problem = _problem(405, GrpcCode.UNIMPLEMENTED, "only GET", "METHOD_NOT_ALLOWED")
             await _send_json(send, 405, problem.document, [(b"allow", b"GET, HEAD")])
             return
-        if raw_path == b"/metrics":
+        if raw_path == _METRICS:
             await _send_json(
                 send, 200, {"service": self._service_name, **self._counters.snapshot()}
             )
