@@ -12,7 +12,7 @@ from pathlib import Path
 
 from meshkit.env import ENV_PREFIX, GATEWAY_ENV_PREFIX, dependency_env_name
 from meshkit.manifest import GatewaySpec, Manifest, ServiceSpec
-from meshkit.probes import LIVENESS_PATH
+from meshkit.probes import LIVENESS_PATH, READINESS_PATH
 from meshkit.runtime.config import TRANSPORTS
 
 _WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::"})  # noqa: S104 - names, not a bind
@@ -128,10 +128,15 @@ def address(spec: ServiceSpec, host: str, transport: str) -> str:
 
 
 def healthz_url(spec: ServiceSpec, host: str, transport: str = GRPC) -> str:
-    """The service's plain-HTTP health URL: on its health port, or its REST port."""
+    """The service's plain-HTTP liveness URL: on its health port, or its REST port."""
     if transport == REST:
         return rest_url(spec, host) + LIVENESS_PATH
     return f"http://{_netloc(host, spec.health_port)}{LIVENESS_PATH}"
+
+
+def readyz_url(spec: ServiceSpec, host: str, transport: str = GRPC) -> str:
+    """The service's readiness URL (200 only while it serves): what gates its start."""
+    return healthz_url(spec, host, transport).removesuffix(LIVENESS_PATH) + READINESS_PATH
 
 
 def gateway_url(gateway: GatewaySpec, host: str) -> str:

@@ -50,5 +50,5 @@ async def report(
 
 async def _check(spec: ServiceSpec, host: str, transport: str) -> str:
     if transport == plan.REST:
-        return await probe.check_http(plan.healthz_url(spec, host, plan.REST))
+        return await probe.check_http(plan.readyz_url(spec, host, plan.REST))
     return await probe.check_once(plan.grpc_address(spec, host))

@@ -1,7 +1,7 @@
 """``LocalMesh``: the services of a manifest, and its gateway, as child processes of this one.
 
 Start-up checks every port first, starts each service once its dependencies answer
-SERVING, and waits until it answers SERVING itself (gRPC health, or ``GET /healthz``
+SERVING, and waits until it answers SERVING itself (gRPC health, or ``GET /readyz``
 answering 200 for a mesh of REST/JSON baseline services); the gateway starts last, once
 every service is SERVING, and is ready when its ``/healthz`` answers 200. Shutdown goes the
 other way round: the gateway first, then dependents before what they call, each with
@@ -268,9 +268,7 @@ class LocalMesh:
         child = await self._spawn(name, spec.module, env)
         address = plan.address(spec, self.host, self.transport)
         if self.transport == plan.REST:
-            check = functools.partial(
-                probe.check_http, plan.healthz_url(spec, self.host, plan.REST)
-            )
+            check = functools.partial(probe.check_http, plan.readyz_url(spec, self.host, plan.REST))
             await self._gate(child, deadline, check, address)
         else:
             async with probe.probe_channel(address) as channel:

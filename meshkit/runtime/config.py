@@ -25,9 +25,16 @@ DEFAULT_DEADLINE_MARGIN_S = 0.05
 DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 """Largest message (or REST body) a process sends or accepts; the gateway's upstream
 channels use the same limit."""
+DEFAULT_STREAM_HEARTBEAT_S = 60.0
+"""A long-lived server stream that has nothing to say sends a message at least this often
+(a health Watch re-sends its status, WatchOrders a heartbeat): proxies cut streams that
+carry no messages for their idle timeout (300 s, docs/AWS.md), and HTTP/2 PINGs do not
+count as stream activity."""
 DEFAULT_REST_POOL_SIZE = 256
 """Keep-alive connections a REST client may hold per dependency: enough that a per-item
 fan-out at the load test's concurrency never queues for a connection."""
+
+MIN_STREAM_HEARTBEAT_S = 0.01
 
 TRANSPORTS = ("grpc", "rest")
 """What a service process serves: gRPC (HTTP/2) or the REST/JSON baseline (HTTP/1.1)."""
@@ -61,11 +68,20 @@ class RuntimeConfig:
     default_deadline_s: float = DEFAULT_DEADLINE_S
     deadline_margin_s: float = DEFAULT_DEADLINE_MARGIN_S
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
+    stream_heartbeat_s: float = DEFAULT_STREAM_HEARTBEAT_S
     access_log: bool = True
     log_level: str = "INFO"
     dependencies: Mapping[str, str] = field(default_factory=dict)
     """Dependency name → target ("pricing:50052" on AWS, "127.0.0.1:50052" locally)."""
     tracing: TracingConfig = field(default_factory=TracingConfig)
+
+
+def stream_heartbeat_from_env(env: Mapping[str, str]) -> float:
+    """SHOPMESH_STREAM_HEARTBEAT_S: the heartbeat of quiet server streams (read here for
+    the runtime's health Watch and by services with long-lived streams of their own)."""
+    return EnvReader(env).number(
+        "STREAM_HEARTBEAT_S", DEFAULT_STREAM_HEARTBEAT_S, minimum=MIN_STREAM_HEARTBEAT_S
+    )
 
 
 def runtime_config_from_env(manifest: Manifest, name: str, env: Mapping[str, str]) -> RuntimeConfig:
@@ -102,6 +118,7 @@ def runtime_config_from_env(manifest: Manifest, name: str, env: Mapping[str, str
         max_message_bytes=read.integer(
             "MAX_MESSAGE_BYTES", DEFAULT_MAX_MESSAGE_BYTES, minimum=1024
         ),
+        stream_heartbeat_s=stream_heartbeat_from_env(env),
         access_log=read.flag("ACCESS_LOG", True),
         log_level=read.text("LOG_LEVEL", "INFO").upper(),
         dependencies=dependencies,

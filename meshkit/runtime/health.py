@@ -1,9 +1,12 @@
 """grpc.health.v1 with real status: SERVING only while not draining and while every
-hard dependency answers its own health check.
+hard dependency answers its own health check. This is readiness (should this process get
+calls?); liveness is the HTTP /healthz (meshkit/probes.py).
 
 Our own servicer (rather than grpc_health's) so that draining can end Watch streams
-before ``server.stop(grace)``: otherwise every watcher would hold the server for the
-whole grace period.
+before ``server.stop(grace)`` (otherwise every watcher would hold the server for the
+whole grace period), and so that a Watch re-sends its status as a heartbeat: clients
+hold Watch streams open through Service Connect's proxy, which cuts a stream that
+carries no message for its idle timeout.
 """
 
 from __future__ import annotations
@@ -72,25 +75,34 @@ class HealthState:
             self._version += 1
             self._changed.notify_all()
 
-    async def changes(self) -> AsyncIterator[ServingStatus]:
-        """The current status, then every change, until draining is over."""
+    async def changes(self, heartbeat_s: float | None = None) -> AsyncIterator[ServingStatus]:
+        """The current status, then every change, until draining is over; with
+        ``heartbeat_s``, the current status again whenever that long passed unchanged."""
         last: ServingStatus | None = None
         while True:
             async with self._changed:
-                status = self.status
-                if status != last:
-                    last = status
-                    yield status
-                if self._draining:
-                    return
-                await self._changed.wait()
+                if self.status == last and not self._draining:
+                    try:
+                        async with asyncio.timeout(heartbeat_s):
+                            await self._changed.wait()
+                    except TimeoutError:
+                        last = None  # nothing changed for a heartbeat: say it again
+                status, draining = self.status, self._draining
+            # Yielded outside the lock: a slow reader must not hold up status changes.
+            if status != last:
+                last = status
+                yield status
+            if draining:
+                return
 
 
 class HealthServicer(health_pb2_grpc.HealthServicer):
-    """Check and Watch per the gRPC health checking protocol."""
+    """Check and Watch per the gRPC health checking protocol; Watch streams re-send the
+    status every ``heartbeat_s`` while it does not change."""
 
-    def __init__(self, state: HealthState) -> None:
+    def __init__(self, state: HealthState, heartbeat_s: float | None = None) -> None:
         self._state = state
+        self._heartbeat_s = heartbeat_s
 
     async def Check(  # noqa: N802 - gRPC method name
         self, request: health_pb2.HealthCheckRequest, context: grpc.aio.ServicerContext[Any, Any]
@@ -102,15 +114,11 @@ class HealthServicer(health_pb2_grpc.HealthServicer):
     async def Watch(  # noqa: N802 - gRPC method name
         self, request: health_pb2.HealthCheckRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> AsyncIterator[health_pb2.HealthCheckResponse]:
-        if not self._state.knows(request.service):
-            # Per the protocol: answer SERVICE_UNKNOWN and keep the stream open, since
-            # the service may be registered later; ours never is, so wait for drain.
-            yield health_pb2.HealthCheckResponse(status=SERVICE_UNKNOWN)
-            async for _ in self._state.changes():
-                pass
-            return
-        async for status in self._state.changes():
-            yield health_pb2.HealthCheckResponse(status=status)
+        known = self._state.knows(request.service)
+        # Per the protocol an unknown service is SERVICE_UNKNOWN on a stream kept open,
+        # since it may be registered later; ours never is, so the answer stands to drain.
+        async for status in self._state.changes(self._heartbeat_s):
+            yield health_pb2.HealthCheckResponse(status=status if known else SERVICE_UNKNOWN)
 
 
 class DependencyMonitor:

@@ -1,9 +1,12 @@
-"""A plain HTTP/1.1 ``GET /healthz`` (and ``GET /metrics``) on its own port.
+"""Plain HTTP/1.1 probes on their own port: ``/healthz``, ``/readyz`` and ``/metrics``.
 
-VPC Lattice target groups and container health checks cannot speak gRPC, so they
-probe this instead: 200 while SERVING, 503 otherwise, a small JSON body either way.
-``/metrics`` is the server's call and message counters as JSON (the load test reads it).
-Deliberately tiny: bounded request size and read time, one response per connection.
+VPC Lattice target groups and container health checks cannot speak gRPC, so they probe
+``/healthz``: liveness, 200 as long as this event loop answers (draining or not,
+whatever the dependencies do), because ECS replaces a task that fails either check.
+``/readyz`` is readiness, the gRPC health status over HTTP: 200 while SERVING, 503
+otherwise. Both carry the same small JSON body. ``/metrics`` is the server's call and
+message counters as JSON (the load test reads it). Deliberately tiny: bounded request
+size and read time, one response per connection.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import asyncio
 import contextlib
 import json
 
-from meshkit.probes import LIVENESS_PATH, METRICS_PATH
+from meshkit.probes import LIVENESS_PATH, METRICS_PATH, READINESS_PATH
 from meshkit.runtime.counters import CallCounters
 from meshkit.runtime.health import SERVING, HealthState
 
@@ -21,7 +24,7 @@ READ_TIMEOUT_S = 5.0
 
 
 class HealthHttpServer:
-    """Serves /healthz from a HealthState."""
+    """Serves /healthz (liveness) and /readyz (readiness, from a HealthState)."""
 
     def __init__(
         self, state: HealthState, service_name: str, counters: CallCounters | None = None
@@ -71,7 +74,7 @@ class HealthHttpServer:
         method, target = parts[0], parts[1].split("?", 1)[0]
         if target == METRICS_PATH and self._counters is not None and method in {"GET", "HEAD"}:
             return "200 OK", {"service": self._service_name, **self._counters.snapshot()}
-        if target != LIVENESS_PATH:
+        if target not in (LIVENESS_PATH, READINESS_PATH):
             return "404 Not Found", {"error": f"no route {target}"}
         if method not in {"GET", "HEAD"}:
             return "405 Method Not Allowed", {"error": f"method {method} not allowed"}
@@ -81,4 +84,5 @@ class HealthHttpServer:
             "draining": self._state.draining,
             "unhealthy_dependencies": sorted(self._state.unhealthy_dependencies),
         }
-        return ("200 OK" if self._state.status == SERVING else "503 Service Unavailable"), body
+        ready = self._state.status == SERVING
+        return ("200 OK" if ready or target == LIVENESS_PATH else "503 Service Unavailable"), body

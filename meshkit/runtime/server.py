@@ -135,7 +135,7 @@ class ServiceHost(DrainingHost):
             registration.add_to_server(registration.servicer, server)
         # grpc_health and grpc_reflection ship no typing for these two functions.
         health_pb2_grpc.add_HealthServicer_to_server(  # type: ignore[no-untyped-call]
-            HealthServicer(self._health), server
+            HealthServicer(self._health, config.stream_heartbeat_s), server
         )
         reflection.enable_server_reflection(  # type: ignore[no-untyped-call]
             [*names, HEALTH_SERVICE_NAME, reflection.SERVICE_NAME], server

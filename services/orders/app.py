@@ -75,7 +75,9 @@ def build(config: OrdersConfig) -> BuildParts:
         orders, recover, close = _open(config, ports)
         add = orders_pb2_grpc.add_OrdersServiceServicer_to_server
         return ServiceParts(
-            registrations=[Registration(OrdersServicer(orders), add, SERVICE_NAME)],
+            registrations=[
+                Registration(OrdersServicer(orders, config.stream_heartbeat_s), add, SERVICE_NAME)
+            ],
             hard_dependencies=DEPENDENCIES,
             background=[recover],
             on_stop=[close],

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from meshkit.env import EnvReader
+from meshkit.runtime.config import DEFAULT_STREAM_HEARTBEAT_S, stream_heartbeat_from_env
 from meshkit.storage.config import StorageConfig, storage_from_env
 
 DEFAULT_RECOVERY_INTERVAL_S = 5.0
@@ -25,6 +26,8 @@ class OrdersConfig:
     recovery_interval_s: float = DEFAULT_RECOVERY_INTERVAL_S
     rest_fanout: str = "per-item"
     grpc_fanout: str = "stream"
+    stream_heartbeat_s: float = DEFAULT_STREAM_HEARTBEAT_S
+    """How long WatchOrders stays quiet before it sends a heartbeat."""
 
 
 def orders_config_from_env(env: Mapping[str, str]) -> OrdersConfig:
@@ -38,4 +41,5 @@ def orders_config_from_env(env: Mapping[str, str]) -> OrdersConfig:
         ),
         rest_fanout=read.choice("REST_FANOUT", "per-item", FANOUTS),
         grpc_fanout=read.choice("GRPC_FANOUT", "stream", GRPC_FANOUTS),
+        stream_heartbeat_s=stream_heartbeat_from_env(env),
     )

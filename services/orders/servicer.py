@@ -7,6 +7,8 @@ from typing import Any
 
 from shopmesh.orders.v1 import orders_pb2, orders_pb2_grpc
 
+from meshkit.runtime.config import DEFAULT_STREAM_HEARTBEAT_S
+from meshkit.runtime.heartbeats import with_heartbeats
 from services.kernel.convert import money_to_pb, timestamp_to_pb
 from services.orders.domain import Orders
 from services.orders.model import (
@@ -67,8 +69,9 @@ def event_to_pb(event: OrderEvent) -> orders_pb2.OrderEvent:
 
 
 class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
-    def __init__(self, orders: Orders) -> None:
+    def __init__(self, orders: Orders, heartbeat_s: float = DEFAULT_STREAM_HEARTBEAT_S) -> None:
         self._orders = orders
+        self._heartbeat_s = heartbeat_s
 
     async def PlaceOrder(  # noqa: N802 - gRPC method name
         self, request: orders_pb2.PlaceOrderRequest, context: Any
@@ -100,5 +103,9 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
     async def WatchOrders(  # noqa: N802
         self, request: orders_pb2.WatchOrdersRequest, context: Any
     ) -> AsyncIterator[orders_pb2.WatchOrdersResponse]:
-        async for event in self._orders.watch(request.after_sequence, request.order_id):
-            yield orders_pb2.WatchOrdersResponse(event=event_to_pb(event))
+        events = self._orders.watch(request.after_sequence, request.order_id)
+        async for event in with_heartbeats(events, self._heartbeat_s):
+            if event is None:
+                yield orders_pb2.WatchOrdersResponse(heartbeat=True)
+            else:
+                yield orders_pb2.WatchOrdersResponse(event=event_to_pb(event))

@@ -74,7 +74,10 @@ async def running_mesh(
     policy = PaymentsConfig(stored("payments"), failures or FailurePolicy())
     inventory_storage = stored("inventory")
     orders_config = OrdersConfig(
-        storage=stored("orders"), rest_fanout=rest_fanout, grpc_fanout=grpc_fanout
+        storage=stored("orders"),
+        rest_fanout=rest_fanout,
+        grpc_fanout=grpc_fanout,
+        stream_heartbeat_s=runtime.stream_heartbeat_s,
     )
     async with AsyncExitStack() as stack:
         hosts: dict[str, ServiceHost | RestHost] = {}

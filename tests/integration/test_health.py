@@ -1,4 +1,5 @@
-"""grpc.health.v1 conformance (F48), /healthz, draining and dependency health (E42)."""
+"""grpc.health.v1 conformance (R-F48), liveness (/healthz) and readiness (/readyz),
+draining, heartbeats on quiet Watch streams, and dependency health (R-E42)."""
 
 from __future__ import annotations
 
@@ -28,9 +29,9 @@ def _build(hard_dependencies: tuple[str, ...] = ()) -> Any:
     return build
 
 
-async def _healthz(port: int) -> tuple[int, bytes]:
+async def _healthz(port: int, path: str = "/healthz") -> tuple[int, bytes]:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n")
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: test\r\n\r\n".encode())
     async with asyncio.timeout(5):
         response = await reader.read()
     writer.close()
@@ -82,14 +83,23 @@ async def test_watch_unknown_service_answers_service_unknown(host: ServiceHost) 
         call.cancel()
 
 
-async def test_healthz_follows_grpc_health(host: ServiceHost) -> None:
-    """/healthz answers 200 while SERVING and 503 once draining."""
-    status, body = await _healthz(host.health_port)
+async def test_readyz_follows_grpc_health(host: ServiceHost) -> None:
+    """/readyz answers 200 while SERVING and 503 once draining."""
+    status, body = await _healthz(host.health_port, "/readyz")
     assert status == 200
     assert b'"SERVING"' in body
     await host.health.drain()
-    status, body = await _healthz(host.health_port)
+    status, body = await _healthz(host.health_port, "/readyz")
     assert status == 503
+    assert b'"NOT_SERVING"' in body
+
+
+async def test_healthz_is_liveness_and_stays_200_while_draining(host: ServiceHost) -> None:
+    """/healthz (what ECS and Lattice probe) answers 200 while the process runs, even once
+    it drains: liveness, not readiness; its body still says the readiness status."""
+    await host.health.drain()
+    status, body = await _healthz(host.health_port)
+    assert status == 200
     assert b'"NOT_SERVING"' in body
 
 
@@ -121,7 +131,7 @@ async def test_healthz_rejects_other_paths_and_garbage(host: ServiceHost) -> Non
 
 
 async def test_hard_dependency_down_means_not_serving_until_it_is_up() -> None:
-    """E42: NOT_SERVING while a hard dependency is unreachable; SERVING once it is up."""
+    """R-E42: NOT_SERVING while a hard dependency is unreachable; SERVING once it is up."""
     async with running_host(_build()) as dependency:
         port = dependency.grpc_port
     # The dependency is gone; its port is free again. Point the dependent at it.
@@ -180,3 +190,37 @@ async def test_dependency_watch_is_renewed_when_its_period_ends() -> None:
             finally:
                 await monitor.stop()
     assert seen == [Status.NOT_SERVING, Status.SERVING]
+
+
+async def test_a_dependency_outage_turns_readiness_off_but_never_liveness() -> None:
+    """While a hard dependency is down, gRPC health and /readyz say not ready (503) and
+    /healthz stays 200, so ECS and Lattice never replace a healthy task for it."""
+    async with running_host(_build()) as dependency:
+        port = dependency.grpc_port
+    deps = {"dep": f"127.0.0.1:{port}"}
+    async with running_host(_build(hard_dependencies=("dep",)), dependencies=deps) as host:
+        await _until(host, Status.NOT_SERVING)
+        assert (await _healthz(host.health_port, "/readyz"))[0] == 503
+        live, body = await _healthz(host.health_port)
+        assert live == 200
+        assert b'"unhealthy_dependencies": ["dep"]' in body
+        async with running_host(_build(), grpc_port=port):
+            await _until(host, Status.SERVING)
+            assert (await _healthz(host.health_port, "/readyz"))[0] == 200
+
+
+async def test_a_quiet_watch_resends_its_status_every_heartbeat() -> None:
+    """With nothing changing, Watch re-sends the current status every heartbeat, so a
+    proxy idle timeout above the heartbeat never sees the stream idle."""
+    async with (
+        running_host(_build(), stream_heartbeat_s=0.2) as host,
+        grpc.aio.insecure_channel(f"127.0.0.1:{host.grpc_port}") as channel,
+    ):
+        stub = health_pb2_grpc.HealthStub(channel)  # type: ignore[no-untyped-call]
+        call = stub.Watch(health_pb2.HealthCheckRequest(service=""), timeout=5)
+        started = asyncio.get_running_loop().time()
+        replies = [await asyncio.wait_for(call.read(), 5) for _ in range(4)]
+        elapsed = asyncio.get_running_loop().time() - started
+        call.cancel()
+    assert [reply.status for reply in replies] == [Status.SERVING] * 4
+    assert 0.5 <= elapsed < 3.0  # three heartbeats of 0.2 s after the first answer

@@ -1,5 +1,6 @@
-"""SIGTERM drains a REST baseline process like a gRPC one: /healthz turns 503 at once,
-requests keep being served through the drain delay, then it exits 0."""
+"""SIGTERM drains a REST baseline process like a gRPC one: /readyz turns 503 at once
+(/healthz, liveness, stays 200), requests keep being served through the drain delay,
+then it exits 0."""
 
 from __future__ import annotations
 
@@ -16,9 +17,10 @@ from tests.integration.processes import free_port
 DRAIN_DELAY_S = 1.0
 
 
-async def test_sigterm_turns_health_503_serves_through_the_drain_then_exits_0() -> None:
-    """Health is 503 right after SIGTERM while lookups still succeed for the drain delay;
-    the process exits 0 within drain + grace, and no request failed before the close."""
+async def test_sigterm_turns_readiness_503_serves_through_the_drain_then_exits_0() -> None:
+    """Readiness is 503 right after SIGTERM (liveness still 200) while lookups still
+    succeed for the drain delay; the process exits 0 within drain + grace, and no request
+    failed before the close."""
     port = free_port()
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -50,9 +52,11 @@ async def test_sigterm_turns_health_503_serves_through_the_drain_then_exits_0() 
             process.send_signal(signal.SIGTERM)
             signalled = time.monotonic()
             await asyncio.sleep(0.2)
-            async with session.get(base + "/healthz") as reply:
+            async with session.get(base + "/readyz") as reply:
                 assert reply.status == 503
                 assert (await reply.json())["status"] == "NOT_SERVING"
+            async with session.get(base + "/healthz") as reply:
+                assert reply.status == 200
             served = 0
             while time.monotonic() - signalled < DRAIN_DELAY_S - 0.3:
                 async with session.get(base + "/v1/products/SKU-00001") as reply:

@@ -22,7 +22,7 @@ import orjson
 from meshkit.asgi import Receive, Scope, Send
 from meshkit.errors import Cancelled, DeadlineExceeded, DomainError
 from meshkit.http_status import GrpcCode
-from meshkit.probes import LIVENESS_PATH, METRICS_PATH
+from meshkit.probes import LIVENESS_PATH, METRICS_PATH, READINESS_PATH
 from meshkit.runtime.counters import CallCounters
 from meshkit.runtime.deadlines import CallScope, bind_scope, unbind_scope
 from meshkit.runtime.logs import AccessLog
@@ -43,6 +43,7 @@ baseline carries its deadline in this header and each hop subtracts what it used
 
 _JSON = (b"content-type", b"application/json")
 _LIVENESS = LIVENESS_PATH.encode()
+_READINESS = READINESS_PATH.encode()
 _METRICS = METRICS_PATH.encode()
 UNROUTED = "(no route)"
 """How counters and logs name requests that matched no route."""
@@ -76,14 +77,15 @@ class RestApp:
         self._counters = counters
         self._access_log = access_log
         self.draining = False
-        """Set by the host when the drain starts: /healthz then answers 503."""
+        """Set by the host when the drain starts: /readyz then answers 503 (/healthz,
+        liveness, stays 200)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return  # lifespan is off; nothing else is served
         method: str = scope["method"]
         raw_path: bytes = scope["raw_path"] or scope["path"].encode()
-        if raw_path in (_LIVENESS, _METRICS):
+        if raw_path in (_LIVENESS, _READINESS, _METRICS):
             await self._answer_plain(raw_path, method, send)
             return
         started = time.perf_counter()
@@ -205,7 +207,8 @@ class RestApp:
             return
         status = "NOT_SERVING" if self.draining else "SERVING"
         document = {"service": self._service_name, "status": status, "draining": self.draining}
-        await _send_json(send, 503 if self.draining else 200, document)
+        ready = not self.draining
+        await _send_json(send, 200 if ready or raw_path == _LIVENESS else 503, document)
 
 
 def _problem(
