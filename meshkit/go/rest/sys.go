@@ -1,0 +1,5 @@
+package rest
+
+import "crypto/rand"
+
+var randReader = rand.Reader
