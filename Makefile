@@ -10,6 +10,16 @@ PROTOS := $(shell find protos -name '*.proto')
 GEN_STAMP := gen/.stamp
 BUF := tools/node_modules/.bin/buf
 
+# The Go implementations (docs/POLYGLOT.md): toolchain, pinned generators and linter.
+GO ?= go
+GO_BIN := build/go/bin
+PROTOC_GEN_GO_VERSION := v1.36.12
+PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
+STATICCHECK_VERSION := v0.8.2
+GO_TOOLS_STAMP := $(GO_BIN)/.tools-$(PROTOC_GEN_GO_VERSION)-$(PROTOC_GEN_GO_GRPC_VERSION)-$(STATICCHECK_VERSION)
+GO_GEN_STAMP := gen/go/.stamp
+comma := ,
+
 .PHONY: help
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -41,6 +51,38 @@ $(BUF): tools/package.json tools/package-lock.json
 buf-lint: $(GEN_STAMP) $(BUF) ## buf lint on the protoc-built image (googleapis excluded)
 	$(BUF) lint gen/descriptors.binpb --exclude-path google
 
+.PHONY: go-check
+go-check: ## Fail with one line when the Go toolchain (or npm, for buf) is missing
+	@command -v $(GO) >/dev/null 2>&1 || { echo "go not found: install Go 1.26 or newer (https://go.dev/dl/) to build the Go services" >&2; exit 1; }
+	@command -v npm >/dev/null 2>&1 || { echo "npm not found: the Go code is generated with buf, installed from npm (apt-get install npm)" >&2; exit 1; }
+
+$(GO_TOOLS_STAMP): | go-check
+	GOBIN=$(abspath $(GO_BIN)) $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
+	GOBIN=$(abspath $(GO_BIN)) $(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GO_GRPC_VERSION)
+	GOBIN=$(abspath $(GO_BIN)) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	touch $@
+
+$(GO_GEN_STAMP): $(GEN_STAMP) $(BUF) $(GO_TOOLS_STAMP) buf.gen.go.yaml
+	rm -rf gen/go
+	$(BUF) generate gen/descriptors.binpb --template buf.gen.go.yaml --path shopmesh
+	touch $@
+
+.PHONY: go-gen
+go-gen: go-check $(GO_GEN_STAMP) ## Generate Go code from protos/ into gen/go (buf, pinned local plugins)
+
+.PHONY: go-build
+go-build: go-gen ## Build the Go services the manifest lists into build/go/bin
+	@$(BIN)/python tools/go_builds.py | while read -r binary package; do \
+		echo "$(GO) build -o $$binary $$package"; \
+		$(GO) build -trimpath -buildvcs=false -o "$$binary" "$$package" || exit 1; \
+	done
+
+.PHONY: go-test
+go-test: go-build ## go vet, staticcheck and go test of the Go services and platform
+	$(GO) vet ./...
+	$(GO_BIN)/staticcheck ./...
+	$(GO) test -count=1 ./...
+
 .PHONY: lint
 lint: $(GEN_STAMP) ## ruff and mypy --strict
 	$(BIN)/ruff check .
@@ -48,17 +90,19 @@ lint: $(GEN_STAMP) ## ruff and mypy --strict
 	$(BIN)/mypy
 
 .PHONY: test
-test: $(GEN_STAMP) ## Create the environment and run every test (lint included)
+test: $(GEN_STAMP) ## Create the environment and run every test (lint included; Go built and tested first)
 	$(MAKE) --no-print-directory lint
 	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory buf-lint; \
 	else echo "npm not found: skipping buf lint (CI runs it)"; fi
+	$(MAKE) --no-print-directory go-test
 	$(BIN)/python -m pytest
 
 TRANSPORT ?= $(or $(MESH_TRANSPORT),grpc)
+IMPL ?= $(MESH_IMPL)
 
 .PHONY: run
-run: $(GEN_STAMP) ## Create the environment and run the local mesh until Ctrl-C (TRANSPORT=grpc|rest|both)
-	$(BIN)/python -m runner run --transport $(TRANSPORT)
+run: $(GEN_STAMP) $(if $(filter go %=go,$(subst $(comma), ,$(IMPL))),go-build) ## Run the local mesh until Ctrl-C (TRANSPORT=grpc|rest|both, IMPL=go or IMPL=pricing=go,inventory=go)
+	$(BIN)/python -m runner run --transport $(TRANSPORT) $(if $(IMPL),--impl $(IMPL))
 
 .PHONY: demo
 demo: $(GEN_STAMP) ## Start both meshes and the gateway, run a short comparison, print the table and chart path
@@ -86,13 +130,16 @@ synth: $(GEN_STAMP) ## CloudFormation templates of every stack, JSON and YAML: b
 
 ENVIRONMENT ?= shopmesh
 STACK_FLAGS = $(if $(EGRESS),--egress $(EGRESS)) $(if $(STORAGE),--storage $(STORAGE)) \
-	$(if $(filter 1,$(TRACING)),--tracing) $(if $(SECRETS),--secrets $(SECRETS))
+	$(if $(filter 1,$(TRACING)),--tracing) $(if $(SECRETS),--secrets $(SECRETS)) \
+	$(if $(filter 0,$(OPERATOR)),--no-operator)
 DEPLOY_FLAGS = --environment $(ENVIRONMENT) $(if $(REGION),--region $(REGION)) $(STACK_FLAGS) \
 	$(if $(filter 1,$(DRY_RUN)),--dry-run) $(if $(filter 1,$(SKIP_IMAGES)),--skip-images) \
-	$(if $(CERTIFICATE_ARN),--certificate-arn $(CERTIFICATE_ARN))
+	$(if $(CERTIFICATE_ARN),--certificate-arn $(CERTIFICATE_ARN)) \
+	$(if $(PRINCIPALS),--principals $(PRINCIPALS)) $(foreach t,$(TASKS),--tasks $(t)) \
+	$(if $(ALB_LOGS_BUCKET),--alb-logs-bucket $(ALB_LOGS_BUCKET))
 
 .PHONY: deploy
-deploy: $(GEN_STAMP) ## Deploy every stack with change sets (REGION=, ENVIRONMENT=, DRY_RUN=1, SKIP_IMAGES=1, CERTIFICATE_ARN=, EGRESS=nat, STORAGE=dynamodb)
+deploy: $(GEN_STAMP) ## Deploy every stack with change sets (REGION=, ENVIRONMENT=, DRY_RUN=1, SKIP_IMAGES=1, CERTIFICATE_ARN=, EGRESS=nat, STORAGE=dynamodb, TASKS="catalog=3", PRINCIPALS=, ALB_LOGS_BUCKET=, OPERATOR=0)
 	$(BIN)/python -m cloudformation.deploy deploy $(DEPLOY_FLAGS)
 
 .PHONY: destroy

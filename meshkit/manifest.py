@@ -13,9 +13,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-DEFAULT_MANIFEST = Path(__file__).resolve().parent.parent / "services" / "mesh.toml"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+"""The tree the manifest's relative paths (Go packages and binaries) start from."""
+DEFAULT_MANIFEST = PROJECT_ROOT / "services" / "mesh.toml"
 """The shop's manifest: it lives with the services it lists (the ``services`` package sits
 beside this one in the source tree and in site-packages alike)."""
+
+PYTHON, GO = "python", "go"
+IMPLEMENTATIONS = (PYTHON, GO)
+"""The languages a service may be implemented in: Python (``module``, run with
+``python -m``) and Go (a ``[services.<name>.go]`` table: a package built to a binary)."""
 
 # Service names double as Service Connect aliases and VPC Lattice service names
 # (3-40 chars of [a-z0-9-]); keep the stricter common subset.
@@ -25,6 +32,8 @@ _PROTO_SERVICE = re.compile(
 )
 _RPC = re.compile(r"^[A-Z][A-Za-z0-9]*$")
 _ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+_GO_PACKAGE = re.compile(r"^\./[a-z0-9_/-]+$")
+_RELATIVE_PATH = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
 
 GATEWAY_NAME = "gateway"
 """What the [gateway] table is called wherever services are listed (runner, ``--only``)."""
@@ -32,6 +41,19 @@ GATEWAY_NAME = "gateway"
 
 class ManifestError(ValueError):
     """The manifest is malformed; the message names the offending entry."""
+
+
+@dataclass(frozen=True)
+class GoBuild:
+    """A service's Go implementation: the package ``make go-build`` builds and the binary
+    it writes, both relative to the project root."""
+
+    package: str
+    binary: str
+
+    @property
+    def binary_path(self) -> Path:
+        return PROJECT_ROOT / self.binary
 
 
 @dataclass(frozen=True)
@@ -55,6 +77,19 @@ class ServiceSpec:
     requests in its own memory (orders: in-flight placements, saga recovery)."""
     """Extra environment of the service's process (below the variables that place it in
     a mesh): how the load test starts an orders variant with another fan-out, say."""
+    impl: str = PYTHON
+    """The implementation run unless another is chosen (``make run IMPL=go``)."""
+    go: GoBuild | None = None
+    """Its Go implementation, if it has one."""
+
+    @property
+    def implementations(self) -> tuple[str, ...]:
+        """The implementations this service has, Python first."""
+        return tuple(
+            impl
+            for impl, present in ((PYTHON, bool(self.module)), (GO, self.go is not None))
+            if present
+        )
 
     @property
     def streams(self) -> bool:
@@ -136,6 +171,8 @@ def _parse_service(name: str, table: Any, source: str) -> ServiceSpec:
         "stateful",
         "env",
         "single_task",
+        "impl",
+        GO,
     }
     unknown = sorted(set(table) - known)
     if unknown:
@@ -163,7 +200,16 @@ def _parse_service(name: str, table: Any, source: str) -> ServiceSpec:
         stateful=stateful,
         env=_env(table.get("env", {}), where),
         single_task=single_task,
+        impl=_impl(table.get("impl", PYTHON), where),
+        go=_go(table[GO], where) if GO in table else None,
     )
+    # Without an explicit impl, a service with no module stays as before: the runner's
+    # pre-flight says it cannot run locally.
+    if "impl" in table and spec.impl not in spec.implementations:
+        raise ManifestError(
+            f"{where}.impl is {spec.impl!r}, but the service has no {spec.impl} implementation"
+            f" (has: {', '.join(spec.implementations) or 'none'})"
+        )
     if len({spec.grpc_port, spec.health_port, spec.rest_port}) < 3:
         raise ManifestError(f"{where}: grpc_port, health_port and rest_port must differ")
     return spec
@@ -190,6 +236,29 @@ def _parse_gateway(table: Any, services: set[str], source: str) -> GatewaySpec:
     if GATEWAY_NAME in services:
         raise ManifestError(f"{source}: [services.{GATEWAY_NAME}] clashes with [{GATEWAY_NAME}]")
     return GatewaySpec(module=module, http_port=http_port, upstreams=upstreams)
+
+
+def _impl(value: Any, where: str) -> str:
+    if value not in IMPLEMENTATIONS:
+        raise ManifestError(
+            f"{where}.impl: unknown implementation {value!r}; known: {', '.join(IMPLEMENTATIONS)}"
+        )
+    return str(value)
+
+
+def _go(table: Any, where: str) -> GoBuild:
+    where = f"{where}.{GO}"
+    if not isinstance(table, dict):
+        raise ManifestError(f"{where}: must be a table")
+    unknown = sorted(set(table) - {"package", "binary"})
+    if unknown:
+        raise ManifestError(f"{where}: unknown keys {unknown}")
+    package, binary = table.get("package"), table.get("binary")
+    if not isinstance(package, str) or not _GO_PACKAGE.match(package):
+        raise ManifestError(f"{where}.package must be a Go package path like ./services/x/go")
+    if not isinstance(binary, str) or not _RELATIVE_PATH.match(binary) or ".." in binary:
+        raise ManifestError(f"{where}.binary must be a path in the project, like build/go/bin/x")
+    return GoBuild(package=package, binary=binary)
 
 
 def _env(value: Any, where: str) -> dict[str, str]:

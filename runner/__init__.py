@@ -9,10 +9,15 @@ the load test, over gRPC or as the REST/JSON baseline::
     async with LocalMesh(load_manifest(path), data_dir=tmp, transport="rest") as mesh:
         url = mesh.rest_url("orders") + "/v1/orders"
 
-``MeshGroup`` starts and stops several (a gRPC and a REST mesh) as one.
+``MeshGroup`` starts and stops several (a gRPC and a REST mesh) as one. ``impl="go"`` (or
+``impl="pricing=go"``) runs the Go implementations the manifest lists instead of the
+Python modules::
+
+    async with LocalMesh(load_manifest(path), data_dir=tmp, impl="go") as mesh: ...
 """
 
 from runner.group import MeshGroup
+from runner.impls import ImplementationError
 from runner.outcomes import ServiceExit, ServiceFailed, StopReport
 from runner.plan import GRPC, REST, TransportError, process_name
 from runner.preflight import PortsInUse, PreflightError
@@ -21,6 +26,7 @@ from runner.supervisor import LocalMesh
 __all__ = [
     "GRPC",
     "REST",
+    "ImplementationError",
     "LocalMesh",
     "MeshGroup",
     "PortsInUse",

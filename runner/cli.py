@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TextIO
 
 from meshkit.manifest import DEFAULT_MANIFEST, ManifestError, load_manifest
-from runner import plan, probe, status, supervisor, table
+from runner import impls, plan, probe, status, supervisor, table
 from runner.console import Console
 from runner.group import MeshGroup
 from runner.outcomes import ServiceFailed
@@ -29,6 +29,8 @@ BOTH = "both"
 TRANSPORT_CHOICES = (plan.GRPC, plan.REST, BOTH)
 TRANSPORT_ENV = "MESH_TRANSPORT"
 """The default of --transport, when set."""
+IMPL_ENV = "MESH_IMPL"
+"""The default of --impl, when set."""
 
 
 def _seconds(text: str) -> float:
@@ -104,6 +106,15 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         run.add_argument(flag, type=_seconds, default=default, help=f"{what} (default: {default})")
     run.add_argument("--raw-logs", action="store_true", help="print service log lines untouched")
+    run.add_argument(
+        "--impl",
+        metavar="CHOICE",
+        help=(
+            "implementations to run: 'go' (every service that has a Go implementation),"
+            " 'python', or per service 'pricing=go,inventory=go' (default: $"
+            f"{IMPL_ENV}, else each service's impl in the manifest)"
+        ),
+    )
     return parser
 
 
@@ -133,6 +144,8 @@ def main(
         specs = plan.select_services(manifest, args.only)
         for transport in transports:
             plan.check_transport(specs, transport)
+        impl = (getattr(args, "impl", None) or env.get(IMPL_ENV, "")).strip()
+        impls.choose(specs, impl)
     except (ManifestError, plan.SelectionError) as exc:
         err.write(f"mesh: {exc}\n")
         return EXIT_UNUSABLE
@@ -160,6 +173,7 @@ def main(
             on_log=console.log,
             on_event=console.event,
             transport=transport,
+            impl=impl,
         )
         for transport in transports
     )

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
-from meshkit.manifest import GatewaySpec, Manifest, ServiceSpec
-from runner import plan, preflight, probe
+from meshkit.manifest import GO, GatewaySpec, Manifest, ServiceSpec
+from runner import impls, plan, preflight, probe
 from runner.outcomes import ServiceExit, ServiceFailed, StopReport
 
 DEFAULT_HOST = "127.0.0.1"
@@ -42,7 +42,7 @@ OUTPUT_WAIT_S = 2.0
 POLL_INTERVAL_S = 0.1
 LOG_TAIL_LINES = 20
 MAX_LINE_BYTES = 1024 * 1024
-GUARD_MODULE = "runner.guard"
+GUARD_MODULE = impls.GUARD_MODULE
 
 LogSink = Callable[[str, str], None]
 """Receives (service name, one line of its output without the newline)."""
@@ -91,6 +91,11 @@ class LocalMesh:
     ``rest_port`` only, with data under DATA_DIR/rest and processes named
     ``<service>-rest``; there is no gateway then (it transcodes to gRPC), and a selected
     service without a ``rest_port`` raises ``plan.TransportError``.
+
+    ``impl`` chooses implementations (``runner.impls``): ``"go"`` runs every service that
+    has a Go implementation as its Go binary, ``"pricing=go"`` just that one; by default
+    each runs the manifest's ``impl``. An implementation a service lacks raises
+    ``impls.ImplementationError``.
     """
 
     def __init__(
@@ -108,10 +113,13 @@ class LocalMesh:
         on_log: LogSink = _ignore,
         on_event: EventSink = _ignore,
         transport: str = plan.GRPC,
+        impl: impls.Choice = "",
     ) -> None:
         self.manifest = manifest
         self.services: tuple[ServiceSpec, ...] = plan.select_services(manifest, only)
         plan.check_transport(self.services, transport)
+        self.implementations: dict[str, str] = impls.choose(self.services, impl)
+        """Service name → the implementation it runs ("python" or "go")."""
         self.transport = transport
         self.gateway: GatewaySpec | None = plan.select_gateway(
             manifest, self.services, enabled=with_gateway and transport == plan.GRPC
@@ -193,7 +201,12 @@ class LocalMesh:
     def preflight(self) -> None:
         """Raises ``preflight.PreflightError`` when the mesh cannot start (a module that
         cannot run, a port taken); ``start()`` checks this first."""
-        preflight.check_modules(self.services, self.gateway)
+        python = [s for s in self.services if self.implementations[s.name] != GO]
+        preflight.check_modules(python, self.gateway)
+        for spec in self.services:
+            problem = impls.problem(spec, self.implementations[spec.name])
+            if problem is not None:
+                raise preflight.PreflightError(problem)
         preflight.check_ports(self.services, self.host, self.gateway, transport=self.transport)
 
     async def start(self) -> None:
@@ -265,7 +278,8 @@ class LocalMesh:
             transport=self.transport,
         )
         name = plan.process_name(spec.name, self.transport)
-        child = await self._spawn(name, spec.module, env)
+        impl = self.implementations[spec.name]
+        child = await self._spawn(name, impls.command(spec, impl), env, impls.describe(spec, impl))
         address = plan.address(spec, self.host, self.transport)
         if self.transport == plan.REST:
             check = functools.partial(probe.check_http, plan.readyz_url(spec, self.host, plan.REST))
@@ -289,17 +303,15 @@ class LocalMesh:
             grace_s=self._grace_s,
             base_env=self._base_env,
         )
-        child = await self._spawn(gateway.name, gateway.module, env)
+        argv = [sys.executable, "-m", GUARD_MODULE, gateway.module]
+        child = await self._spawn(gateway.name, argv, env, f"python -m {gateway.module}")
         healthz = plan.gateway_healthz_url(gateway, self.host)
         check = functools.partial(probe.check_http, healthz)
         await self._gate(child, deadline, check, plan.gateway_url(gateway, self.host))
 
-    async def _spawn(self, name: str, module: str, env: Mapping[str, str]) -> _Child:
+    async def _spawn(self, name: str, argv: list[str], env: Mapping[str, str], what: str) -> _Child:
         process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            GUARD_MODULE,
-            module,
+            *argv,
             stdin=asyncio.subprocess.PIPE,  # held open and never written: see guard.py
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
@@ -315,7 +327,7 @@ class LocalMesh:
             if stream is not None:
                 child.readers.append(asyncio.create_task(self._pump(child, stream)))
         self._children.append(child)
-        self._on_event(f"started {name} (pid {process.pid}): python -m {module}")
+        self._on_event(f"started {name} (pid {process.pid}): {what}")
         return child
 
     async def _pump(self, child: _Child, stream: asyncio.StreamReader) -> None:
