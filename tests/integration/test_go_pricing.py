@@ -84,7 +84,9 @@ async def _answers(address: str) -> dict[str, object]:
         answers["oversized"] = await unary_outcome(
             stub.Quote(huge, timeout=TIMEOUT_S), message=False
         )
-        raw = channel.unary_unary("/shopmesh.pricing.v1.PricingService/Quote")
+        raw: grpc.aio.UnaryUnaryMultiCallable[bytes, bytes] = channel.unary_unary(
+            "/shopmesh.pricing.v1.PricingService/Quote"
+        )
         for name, payload in (
             ("not protobuf", b"\xff\xff\xff"),
             ("bad utf-8", b"\x12\x02\xc3\x28"),
@@ -94,7 +96,9 @@ async def _answers(address: str) -> dict[str, object]:
                 answers[name] = "accepted"
             except grpc.aio.AioRpcError as error:
                 answers[name] = failure_outcome(error, message=False)
-        unknown = channel.unary_unary("/shopmesh.pricing.v1.PricingService/Nope")
+        unknown: grpc.aio.UnaryUnaryMultiCallable[bytes, bytes] = channel.unary_unary(
+            "/shopmesh.pricing.v1.PricingService/Nope"
+        )
         try:
             await unknown(b"", timeout=TIMEOUT_S)
         except grpc.aio.AioRpcError as error:
@@ -143,7 +147,7 @@ def test_cases_cover_every_outcome(answers: dict[str, dict[str, object]]) -> Non
     reasons = set()
     for outcome in python.values():
         if isinstance(outcome, dict):
-            for detail in outcome.get("details", []):  # type: ignore[attr-defined]
+            for detail in outcome.get("details", []):
                 reasons.add(detail.get("reason"))
     assert {
         "INVALID_ARGUMENT",
