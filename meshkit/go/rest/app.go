@@ -67,6 +67,7 @@ func (a *App) Drain() { a.draining.Store(true) }
 
 // failure is a status the HTTP layer answers itself (no route, bad header, body).
 type failure struct {
+	status   int // the HTTP layer's own status (413, 415, 405, ...), not the code's
 	document StatusDocument
 	headers  map[string]string
 }
@@ -142,7 +143,7 @@ func (a *App) run(route *Route, request *Request) (document any, err error) {
 func (a *App) failed(err error, where string) (int, any, map[string]string) {
 	var f *failure
 	if errors.As(err, &f) {
-		return f.document.HTTPStatus(), f.document, f.headers
+		return f.status, f.document, f.headers
 	}
 	var domain *domainerr.Error
 	switch {
@@ -165,7 +166,7 @@ func (a *App) failed(err error, where string) (int, any, map[string]string) {
 func (a *App) route(method, rawPath string) (*Route, map[string]string, error) {
 	route, params, allowed, err := a.router.match(method, rawPath)
 	if err != nil {
-		return nil, nil, &failure{document: problem(3, "path is not UTF-8", "BAD_PATH")}
+		return nil, nil, &failure{status: 400, document: problem(3, "path is not UTF-8", "BAD_PATH")}
 	}
 	if route != nil {
 		return route, params, nil
@@ -173,11 +174,12 @@ func (a *App) route(method, rawPath string) (*Route, map[string]string, error) {
 	if len(allowed) > 0 {
 		allow := strings.Join(unique(allowed), ", ")
 		return nil, nil, &failure{
+			status:   405,
 			document: problem(12, fmt.Sprintf("method %s not allowed here; allowed: %s", method, allow), "METHOD_NOT_ALLOWED"),
 			headers:  map[string]string{"Allow": allow},
 		}
 	}
-	return nil, nil, &failure{document: problem(5, fmt.Sprintf("no route for %s %s", method, rawPath), "NO_ROUTE")}
+	return nil, nil, &failure{status: 404, document: problem(5, fmt.Sprintf("no route for %s %s", method, rawPath), "NO_ROUTE")}
 }
 
 func (a *App) timeout(header string) (time.Duration, error) {
@@ -185,7 +187,7 @@ func (a *App) timeout(header string) (time.Duration, error) {
 		return a.settings.DefaultDeadline, nil
 	}
 	if len(header) > 9 || !digits(header) {
-		return 0, &failure{document: problem(3, "x-request-timeout-ms must be a whole number of milliseconds", "BAD_TIMEOUT")}
+		return 0, &failure{status: 400, document: problem(3, "x-request-timeout-ms must be a whole number of milliseconds", "BAD_TIMEOUT")}
 	}
 	ms, _ := strconv.Atoi(header)
 	return time.Duration(ms) * time.Millisecond, nil
@@ -193,7 +195,7 @@ func (a *App) timeout(header string) (time.Duration, error) {
 
 func (a *App) body(r *http.Request) ([]byte, error) {
 	limit := a.settings.MaxBodyBytes
-	tooLarge := &failure{document: problem(8, fmt.Sprintf("request body over %d bytes", limit), "BODY_TOO_LARGE")}
+	tooLarge := &failure{status: 413, document: problem(8, fmt.Sprintf("request body over %d bytes", limit), "BODY_TOO_LARGE")}
 	if r.ContentLength > int64(limit) {
 		return nil, tooLarge
 	}
@@ -208,7 +210,7 @@ func (a *App) body(r *http.Request) ([]byte, error) {
 		if media == "" {
 			media = "no content type"
 		}
-		return nil, &failure{document: problem(3, "request body must be application/json, got "+media, "UNSUPPORTED_MEDIA_TYPE")}
+		return nil, &failure{status: 415, document: problem(3, "request body must be application/json, got "+media, "UNSUPPORTED_MEDIA_TYPE")}
 	}
 	return body, nil
 }
