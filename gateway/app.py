@@ -1,7 +1,8 @@
 """The transcoding ASGI app: HTTP/JSON request → route → gRPC call → JSON response.
 
 Routes come from the descriptors' google.api.http rules (``gateway.routes``), so an
-annotated RPC is exposed by regenerating the descriptors, with no code here. Shapes:
+annotated RPC whose visibility the edge serves is routed by regenerating the
+descriptors, with no code here; other RPCs answer as paths nobody annotated. Shapes:
 unary → JSON; server streaming → NDJSON (``{"result": ...}`` per message, a final
 ``{"error": ...}`` line if the stream fails after it started); client and bidi
 streaming read an NDJSON request body, one message per line.
@@ -24,7 +25,7 @@ from gateway.descriptors import message_class
 from gateway.metadata import deadline_s, request_metadata, response_headers
 from gateway.problems import BadRequest, GatewayProblem, MethodNotAllowed, NotFound
 from gateway.request_body import ClientGone, ndjson_lines, read_body
-from gateway.routes import Match, Route, RouteTable
+from gateway.routes import Match, Route, RouteTable, request_path
 from gateway.transcode import build_request, render_response
 from gateway.upstream import Upstreams
 from gateway.upstream_errors import retry_after, status_json
@@ -97,8 +98,7 @@ class Transcoder:
             await responses.send_internal_error(send, exc)
 
     def _match(self, scope: dict[str, Any]) -> _Call:
-        raw_path = scope.get("raw_path") or scope["path"].encode()
-        result = self._table.match(scope["method"], raw_path.decode("latin-1"))
+        result = self._table.match(scope["method"], request_path(scope))
         if not isinstance(result, Match):
             raise _no_route(result)
         try:

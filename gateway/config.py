@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gateway.admin import check_admin_keys
 from gateway.app import TranscoderConfig
 from gateway.descriptors import DEFAULT_DESCRIPTORS
 from gateway.edge.config import EdgeConfig, edge_config_from_env
@@ -28,6 +29,12 @@ class GatewayConfig:
     edge: EdgeConfig = field(default_factory=EdgeConfig)
     tracing: TracingConfig = field(default_factory=TracingConfig)
     log_level: str = "INFO"
+    admin_routes: bool = False
+    """Route ADMIN RPCs too, each behind an API key (``gateway.admin``); public ones only
+    otherwise. INTERNAL RPCs are never routed."""
+
+    def __post_init__(self) -> None:
+        check_admin_keys(self.admin_routes, self.edge)
 
 
 def gateway_config_from_env(manifest: Manifest, env: Mapping[str, str]) -> GatewayConfig:
@@ -56,4 +63,5 @@ def gateway_config_from_env(manifest: Manifest, env: Mapping[str, str]) -> Gatew
         edge=edge_config_from_env(env),
         tracing=tracing_from_env(env, "gateway"),
         log_level=read.text("LOG_LEVEL", "INFO").upper(),
+        admin_routes=read.flag("ADMIN_ROUTES", False),
     )

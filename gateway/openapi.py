@@ -1,28 +1,40 @@
 """OpenAPI 3.1 for the gateway, generated from the same route table and descriptors.
 
-Every route is an operation (additional bindings included); path variables are path
+Every route of the table is an operation (additional bindings included), and nothing
+else: the document shows exactly what the gateway routes. Path variables are path
 parameters, the remaining fields of bodiless routes are query parameters, errors are
 google.rpc.Status, streaming shapes are NDJSON. Descriptions are the proto comments.
+Admin operations carry the API key security scheme and a 401 answer.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 
+from gateway.edge.auth import API_KEY_HEADER
 from gateway.routes import Route
 from gateway.schemas import WELL_KNOWN, SchemaBuilder, ref
+from gateway.visibility import Visibility
 
 _VARIABLE = re.compile(r"\{([^}=]+)(=[^}]*)?\}")
 STATUS_SCHEMA = "google.rpc.Status"
 NDJSON = "application/x-ndjson"
+API_KEY_SCHEME = "apiKey"
+"""The name of the edge's API key security scheme."""
+API_KEY_SECURITY: dict[str, Any] = {
+    "type": "apiKey",
+    "in": "header",
+    "name": API_KEY_HEADER.decode(),
+}
+ADMIN_NOTE = "Admin operation: needs an API key in the x-api-key header."
 
 
 def openapi_document(
-    routes: Iterable[Route],
+    routes: Sequence[Route],
     comments: dict[str, str],
     *,
     title: str = "shopmesh public API",
@@ -47,9 +59,13 @@ def openapi_document(
         "paths": paths,
         "components": components,
     }
+    schemes = dict(security_schemes or {})
     if security_schemes:
-        components["securitySchemes"] = security_schemes
         document["security"] = [{name: []} for name in security_schemes]
+    if any(route.visibility is Visibility.ADMIN for route in routes):
+        schemes[API_KEY_SCHEME] = API_KEY_SECURITY
+    if schemes:
+        components["securitySchemes"] = schemes
     return document
 
 
@@ -74,6 +90,13 @@ def _operation(route: Route, builder: SchemaBuilder, comments: dict[str, str]) -
         operation["parameters"] += _query_parameters(method.input_type, variables, builder)
     else:
         operation["requestBody"] = _request_body(route, variables, builder)
+    if route.visibility is Visibility.ADMIN:
+        operation["security"] = [{API_KEY_SCHEME: []}]
+        operation["description"] = f"{operation['description']}\n\n{ADMIN_NOTE}".lstrip()
+        operation["responses"]["401"] = {
+            "description": "No valid API key",
+            "content": {"application/json": {"schema": ref(STATUS_SCHEMA)}},
+        }
     return operation
 
 

@@ -1,9 +1,11 @@
 """The route table: one Route per google.api.http binding, and request matching.
 
-Routes are read from descriptors, never written by hand, so an annotated RPC is exposed
-by regenerating the descriptors. Every rule is checked when the table is built (field
-paths, body, conflicts), so a bad annotation stops the gateway at start-up instead of
-failing requests.
+Routes are read from descriptors, never written by hand: an annotated RPC is routed
+after regenerating the descriptors when its visibility (``gateway.visibility``) is in the
+table's surface, which is public RPCs only unless the caller asks for more. Every rule of
+every RPC is checked when the table is built (field paths, body, conflicts), routed or
+not, so a bad annotation stops the gateway at start-up instead of failing requests, and
+turning admin routes on cannot reveal one.
 
 Matching normalises the raw path once (``templates.split_path``), refusing crafted paths
 outright, then tries the candidate routes for the method in precedence order: the first
@@ -13,16 +15,17 @@ match is the most specific one.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from google.api import annotations_pb2, http_pb2
 from google.protobuf import descriptor, descriptor_pb2, descriptor_pool
 
 from gateway.descriptors import DEFAULT_DESCRIPTORS, load_pool
 from gateway.templates import PathError, PathTemplate, SpecificityKey, TemplateError, split_path
+from gateway.visibility import PUBLIC_SURFACE, Visibility, visibilities
 
 if TYPE_CHECKING:
     from google.protobuf.internal.extension_dict import _ExtensionFieldDescriptor
@@ -56,6 +59,7 @@ class Route:
     response_body: str
     method: descriptor.MethodDescriptor
     service: str
+    visibility: Visibility
 
     @property
     def grpc_path(self) -> str:
@@ -116,7 +120,9 @@ def http_rules(method: descriptor.MethodDescriptor) -> list[http_pb2.HttpRule]:
     return [rule, *rule.additional_bindings]
 
 
-def _route(rule: http_pb2.HttpRule, method: descriptor.MethodDescriptor) -> Route:
+def _route(
+    rule: http_pb2.HttpRule, method: descriptor.MethodDescriptor, visibility: Visibility
+) -> Route:
     pattern = rule.WhichOneof("pattern")
     if pattern is None:
         raise RouteError(f"{method.full_name}: google.api.http rule without a pattern")
@@ -131,7 +137,7 @@ def _route(rule: http_pb2.HttpRule, method: descriptor.MethodDescriptor) -> Rout
     except TemplateError as exc:
         raise RouteError(f"{method.full_name}: {exc}") from None
     service = method.containing_service.full_name
-    return Route(http_method, template, rule.body, rule.response_body, method, service)
+    return Route(http_method, template, rule.body, rule.response_body, method, service, visibility)
 
 
 def _check_variable(route: Route, field_path: str) -> None:
@@ -219,17 +225,25 @@ class _Candidates:
 
 
 class RouteTable:
-    """Every HTTP route of a set of services, and the matcher over them."""
+    """The HTTP routes of a set of services that are in the table's surface, and the
+    matcher over them."""
 
     def __init__(
-        self, routes: Iterable[Route], pool: descriptor_pool.DescriptorPool | None = None
+        self,
+        routes: Iterable[Route],
+        pool: descriptor_pool.DescriptorPool | None = None,
+        *,
+        surface: Collection[Visibility] = PUBLIC_SURFACE,
     ) -> None:
-        """Checks every route and their conflicts; raises ``RouteError`` naming the RPC."""
-        self.routes: tuple[Route, ...] = tuple(routes)
-        self.pool = pool
-        for route in self.routes:
+        """Checks every route given and their conflicts, routed or not (``RouteError``
+        naming the RPC), then keeps those whose visibility is in ``surface``."""
+        every = tuple(routes)
+        for route in every:
             _check(route)
-        _check_conflicts(self.routes)
+        _check_conflicts(every)
+        self.surface = frozenset(surface)
+        self.routes: tuple[Route, ...] = tuple(r for r in every if r.visibility in self.surface)
+        self.pool = pool
         self._methods = sorted({r.http_method for r in self.routes} - {ANY_METHOD})
         self._by_method = {
             m: _Candidates.build(r for r in self.routes if r.http_method in (m, ANY_METHOD))
@@ -238,12 +252,20 @@ class RouteTable:
         self._any = _Candidates.build(r for r in self.routes if r.http_method == ANY_METHOD)
 
     @classmethod
-    def from_pool(cls, pool: descriptor_pool.DescriptorPool, services: Iterable[str]) -> RouteTable:
-        """The routes of the named services (a pool cannot list its services itself).
+    def from_pool(
+        cls,
+        pool: descriptor_pool.DescriptorPool,
+        services: Iterable[str],
+        *,
+        surface: Collection[Visibility] = PUBLIC_SURFACE,
+    ) -> RouteTable:
+        """The routes in ``surface`` of the named services (a pool cannot list its
+        services itself), each with its RPC's visibility.
 
         Order is deterministic: services by name, methods as declared, each method's
         rule before its additional bindings.
         """
+        visibility_of = visibilities(pool)
         routes: list[Route] = []
         for name in sorted(set(services)):
             try:
@@ -251,14 +273,16 @@ class RouteTable:
             except KeyError:
                 raise RouteError(f"service {name!r} is not in the descriptor pool") from None
             for method in service.methods:
-                routes.extend(_route(rule, method) for rule in http_rules(method))
-        return cls(routes, pool)
+                visibility = visibility_of(method)
+                routes.extend(_route(rule, method, visibility) for rule in http_rules(method))
+        return cls(routes, pool, surface=surface)
 
     @classmethod
-    def from_descriptor_set(cls, path: Path = DEFAULT_DESCRIPTORS) -> RouteTable:
-        """The routes of every service in a serialized FileDescriptorSet, in a fresh pool.
-
-        The pool is the table's ``pool`` attribute.
+    def from_descriptor_set(
+        cls, path: Path = DEFAULT_DESCRIPTORS, *, surface: Collection[Visibility] = PUBLIC_SURFACE
+    ) -> RouteTable:
+        """The routes in ``surface`` of every service in a serialized FileDescriptorSet,
+        in a fresh pool. The pool is the table's ``pool`` attribute.
         """
         pool = load_pool(path)
         files = descriptor_pb2.FileDescriptorSet.FromString(path.read_bytes()).file
@@ -267,7 +291,7 @@ class RouteTable:
             for file in files
             for service in pool.FindFileByName(file.name).services_by_name.values()
         )
-        return cls.from_pool(pool, services)
+        return cls.from_pool(pool, services, surface=surface)
 
     def match(self, http_method: str, raw_path: str) -> MatchResult:
         """The route for a request, given the raw path (percent-encoded, no query).
@@ -283,3 +307,10 @@ class RouteTable:
             return found
         allowed = tuple(m for m in self._methods if self._by_method[m].find(segments))
         return NoRoute(allowed)
+
+
+def request_path(scope: Mapping[str, Any]) -> str:
+    """The path of an ASGI request as routes match it: as the client sent it (still
+    percent-encoded, without the query). Whatever decides by route reads it from here."""
+    raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
+    return raw_path.decode("latin-1")

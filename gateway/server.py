@@ -1,5 +1,8 @@
 """Assembling the gateway: descriptors → routes → transcoder → docs → edge, under uvicorn.
 
+The route table holds what the edge routes: public RPCs, plus admin ones (behind an API
+key) when ``admin_routes`` is on; the OpenAPI document is built from that same table.
+
 ``build_gateway`` returns the ASGI app (plus what shutdown needs); ``run`` serves it
 with the edge's uvicorn settings and drain sequence. One process, one long-lived gRPC
 channel per upstream. Scale with more processes (ECS tasks), not uvicorn ``--workers``:
@@ -14,17 +17,20 @@ from typing import Any
 
 from google.protobuf import descriptor_pb2
 
+from gateway.admin import admin_policy
 from gateway.app import Transcoder
 from gateway.comments import comments_by_name
 from gateway.config import GatewayConfig
 from gateway.docs_page import DocsApp
+from gateway.edge.auth import Policy, prefix_policy
 from gateway.edge.drain import Drain
 from gateway.edge.server import DrainingServer, uvicorn_config
 from gateway.edge.stack import build_edge
-from gateway.openapi import openapi_document
+from gateway.openapi import API_KEY_SCHEME, API_KEY_SECURITY, openapi_document
 from gateway.routes import RouteTable
 from gateway.tracing import HttpTracing
 from gateway.upstream import Upstreams
+from gateway.visibility import Visibility, edge_surface
 from meshkit.runtime.logs import setup_logging
 from meshkit.runtime.tracing import Tracing, setup_tracing
 
@@ -41,19 +47,30 @@ class Gateway:
 
 
 def security_schemes(config: GatewayConfig) -> dict[str, Any]:
-    """The OpenAPI security schemes the edge's auth rules use."""
+    """The OpenAPI security schemes the edge's prefix auth rules use (admin operations
+    add the API key scheme to their own operations)."""
     rules = {config.edge.auth_default, *(rule for _, rule in config.edge.auth_routes)}
     schemes: dict[str, Any] = {}
     if "api_key" in rules:
-        schemes["apiKey"] = {"type": "apiKey", "in": "header", "name": "x-api-key"}
+        schemes[API_KEY_SCHEME] = API_KEY_SECURITY
     if "bearer" in rules:
         schemes["bearer"] = {"type": "http", "scheme": "bearer"}
     return schemes
 
 
+def auth_policy(config: GatewayConfig, table: RouteTable) -> Policy:
+    """The edge's prefix rules, with the API key in front of every admin route."""
+    rules = prefix_policy(config.edge.auth_default, config.edge.auth_routes)
+    if any(route.visibility is Visibility.ADMIN for route in table.routes):
+        return admin_policy(table, rules)
+    return rules
+
+
 def build_gateway(config: GatewayConfig, tracing: Tracing | None = None) -> Gateway:
     tracing = tracing or Tracing([], [])
-    table = RouteTable.from_descriptor_set(config.descriptors)
+    table = RouteTable.from_descriptor_set(
+        config.descriptors, surface=edge_surface(config.admin_routes)
+    )
     assert table.pool is not None
     missing = sorted({r.service for r in table.routes} - set(config.upstreams))
     if missing:
@@ -80,7 +97,8 @@ def build_gateway(config: GatewayConfig, tracing: Tracing | None = None) -> Gate
         table.routes, comments_by_name(files), security_schemes=security_schemes(config)
     )
     app = DocsApp(app, document)
-    return Gateway(build_edge(app, config.edge, drain), drain, upstreams, tracing, table)
+    edge = build_edge(app, config.edge, drain, policy=auth_policy(config, table))
+    return Gateway(edge, drain, upstreams, tracing, table)
 
 
 def run(config: GatewayConfig) -> None:
@@ -91,7 +109,12 @@ def run(config: GatewayConfig) -> None:
     )
     _log.info(
         "gateway serving",
-        extra={"host": config.host, "port": config.port, "routes": len(gateway.table.routes)},
+        extra={
+            "host": config.host,
+            "port": config.port,
+            "routes": len(gateway.table.routes),
+            "admin_routes": config.admin_routes,
+        },
     )
     DrainingServer(uvicorn, gateway.drain, config.edge).run()
     gateway.tracing.shutdown()

@@ -1,10 +1,11 @@
 """Authentication per route: none, an API key (``x-api-key``) or a bearer token.
 
-Which rule applies is a ``Policy(method, path)``; by default the config's longest
-matching path prefix, else its default rule. The path is normalised first, so ``//``,
-``/./`` or ``/../`` spellings cannot dodge a prefix rule. Presented secrets are hashed
-and compared with every accepted one in constant time; they are never logged, echoed,
-or passed on: the header the edge consumed is removed before the app sees the request,
+Which rule applies is a ``Policy(scope)``; by default the config's longest prefix of the
+request's path, else its default rule. The path is normalised first, so ``//``, ``/./``
+or ``/../`` spellings cannot dodge a prefix rule. (The gateway's policy also puts the API
+key in front of every admin route: ``gateway.admin``.) Presented secrets are hashed and
+compared with every accepted one in constant time; they are never logged, echoed, or
+passed on: the header the edge consumed is removed before the app sees the request,
 and the app gets the client's configured name in ``scope["state"]["client_id"]``.
 """
 
@@ -20,8 +21,8 @@ from gateway.edge.config import AuthRule, Credential, EdgeConfig
 from gateway.http_status import GrpcCode, send_status
 from meshkit.asgi import ASGIApp, Receive, Scope, Send, header_values
 
-Policy = Callable[[str, str], AuthRule]
-"""(method, normalised path) → the rule that applies."""
+Policy = Callable[[Scope], AuthRule]
+"""An HTTP request's scope → the rule that applies to it."""
 
 API_KEY_HEADER = b"x-api-key"
 AUTHORIZATION = b"authorization"
@@ -32,10 +33,12 @@ _log = logging.getLogger("shopmesh.gateway.edge")
 
 
 def prefix_policy(default: AuthRule, routes: Iterable[tuple[str, AuthRule]]) -> Policy:
-    """The longest matching path prefix's rule, else ``default``; the method is ignored."""
+    """The rule of the longest prefix of the request's normalised path, else ``default``;
+    the method is ignored."""
     longest_first = sorted(routes, key=lambda route: len(route[0]), reverse=True)
 
-    def policy(method: str, path: str) -> AuthRule:
+    def policy(scope: Scope) -> AuthRule:
+        path = normalize_path(scope["path"])
         return next((rule for prefix, rule in longest_first if path.startswith(prefix)), default)
 
     return policy
@@ -90,7 +93,7 @@ class Authenticate:
         if scope["type"] != "http":
             await self._app(scope, receive, send)
             return
-        rule = self._policy(scope["method"], normalize_path(scope["path"]))
+        rule = self._policy(scope)
         if rule == "none":
             await self._app(scope, receive, send)
             return

@@ -14,11 +14,16 @@ import uvicorn
 
 from gateway.app import TranscoderConfig
 from gateway.config import GatewayConfig
-from gateway.edge.config import EdgeConfig
+from gateway.edge.config import Credential, EdgeConfig
 from gateway.edge.drain import Drain
 from gateway.server import build_gateway
 from meshkit.manifest import load_manifest
 from tests.integration.mesh_fixture import Mesh, running_mesh
+
+ADMIN_KEY = "admin-key-0123456789abcdef"
+"""The API key of the admin client the fixtures configure when admin routes are on."""
+ADMIN_HEADERS = {"x-api-key": ADMIN_KEY}
+ADMIN_CREDENTIALS = (Credential("admin", ADMIN_KEY),)
 
 
 @dataclass
@@ -60,15 +65,20 @@ async def running_gateway(
     data_dir: Path,
     edge: EdgeConfig | None = None,
     transcoder: TranscoderConfig | None = None,
+    *,
+    admin_routes: bool = False,
     **mesh_options: Any,
 ) -> AsyncIterator[Gateway]:
     """The whole gateway as ``python -m gateway`` builds it (edge, docs, transcoder);
-    rate limiting off unless ``edge`` says otherwise."""
+    rate limiting off unless ``edge`` says otherwise. Public routes only, unless
+    ``admin_routes``: then admin routes too, behind ``ADMIN_KEY`` by default."""
     async with running_mesh(data_dir, **mesh_options) as mesh:
+        keys = ADMIN_CREDENTIALS if admin_routes else ()
         config = GatewayConfig(
             upstreams=upstream_targets(mesh),
-            edge=edge or EdgeConfig(rate_per_s=0.0),
+            edge=edge or EdgeConfig(rate_per_s=0.0, api_keys=keys),
             transcoder=transcoder or TranscoderConfig(),
+            admin_routes=admin_routes,
         )
         gateway = build_gateway(config)
         async with serving(gateway.app) as base_url, aiohttp.ClientSession() as session:

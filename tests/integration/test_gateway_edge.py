@@ -47,7 +47,7 @@ async def edge(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Edge]:
     counter = CountingInterceptor()
     edge_config = EdgeConfig(
         max_body_bytes=4096,
-        auth_routes=(("/v1/charges", "api_key"),),
+        auth_routes=(("/v1/stock", "api_key"),),
         api_keys=(Credential("shop-frontend", API_KEY),),
         rate_per_s=1000.0,
         rate_burst=1000,
@@ -112,10 +112,10 @@ REJECTED: dict[str, tuple[str, str, dict[str, Any], int]] = {
         415,
     ),
     "unknown query": ("GET", "/v1/products/SKU-00001?colour=red", {}, 400),
-    "no api key": ("GET", "/v1/charges/ch_000000000000000000000000", {}, 401),
+    "no api key": ("GET", "/v1/stock/SKU-99999", {}, 401),
     "wrong api key": (
         "GET",
-        "/v1/charges/ch_000000000000000000000000",
+        "/v1/stock/SKU-99999",
         {"headers": {"x-api-key": "k-wrong-wrong-wrong-wrong"}},
         401,
     ),
@@ -135,11 +135,9 @@ async def test_rejected_requests_never_reach_upstream(edge: Edge, case: str) -> 
 
 
 async def test_valid_request_with_api_key_reaches_upstream(edge: Edge) -> None:
-    """The same route with the right key is transcoded (a 404 from payments, not a 401)."""
+    """The same route with the right key is transcoded (a 404 from inventory, not a 401)."""
     before = edge.upstream.calls
-    status, _ = await _call(
-        edge, "GET", "/v1/charges/ch_000000000000000000000000", headers={"x-api-key": API_KEY}
-    )
+    status, _ = await _call(edge, "GET", "/v1/stock/SKU-99999", headers={"x-api-key": API_KEY})
     assert status == 404
     assert edge.upstream.calls == before + 1
 

@@ -1,4 +1,9 @@
-"""Every shape of annotated RPC through the gateway, against the real services."""
+"""Every shape of annotated RPC through the gateway, against the real services.
+
+The gateway runs with admin routes on, so that the shapes only admin RPCs have (a client
+stream, a POST with a custom verb, an endless watch) are routed, and requests to them
+carry the admin API key; test_gateway_surface covers what is routed in which mode.
+"""
 
 from __future__ import annotations
 
@@ -13,14 +18,14 @@ import pytest_asyncio
 import yarl
 
 from gateway.app import TranscoderConfig
-from tests.integration.gateway_fixture import Gateway, running_gateway
+from tests.integration.gateway_fixture import ADMIN_HEADERS, Gateway, running_gateway
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def gw(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Gateway]:
-    async with running_gateway(tmp_path_factory.mktemp("gateway")) as gateway:
+    async with running_gateway(tmp_path_factory.mktemp("gateway"), admin_routes=True) as gateway:
         yield gateway
 
 
@@ -31,6 +36,7 @@ async def _json(gw: Gateway, method: str, path: str, **kwargs: Any) -> tuple[int
         return response.status, await response.json(content_type=None)
 
 
+NDJSON = "application/x-ndjson"
 ORDER = {
     "idempotencyKey": "gw-1",
     "customerId": "c-1",
@@ -125,7 +131,11 @@ async def test_client_stream_over_ndjson_answers_once(gw: Gateway) -> None:
     """Restock reads NDJSON deliveries and answers one JSON document."""
     body = b'{"sku": "SKU-00010", "quantity": 2}\n{"sku": "SKU-00011", "quantity": 3}\n'
     status, reply = await _json(
-        gw, "POST", "/v1/stock:restock", data=body, headers={"content-type": "application/x-ndjson"}
+        gw,
+        "POST",
+        "/v1/stock:restock",
+        data=body,
+        headers={**ADMIN_HEADERS, "content-type": NDJSON},
     )
     assert status == 200
     assert reply == {"deliveries": 2, "unitsAdded": "5"}
@@ -135,7 +145,11 @@ async def test_bad_line_in_a_client_stream_is_a_400_naming_it(gw: Gateway) -> No
     """A malformed NDJSON line fails the call with a 400 about that line."""
     body = b'{"sku": "SKU-00010", "quantity": 2}\n{"sku": "SKU-00011", "qty": 3}\n'
     status, reply = await _json(
-        gw, "POST", "/v1/stock:restock", data=body, headers={"content-type": "application/x-ndjson"}
+        gw,
+        "POST",
+        "/v1/stock:restock",
+        data=body,
+        headers={**ADMIN_HEADERS, "content-type": NDJSON},
     )
     assert status == 400
     assert "qty" in reply["message"]
@@ -146,7 +160,11 @@ async def test_custom_verb_post_with_path_variable(gw: Gateway) -> None:
     _, placed = await _json(gw, "POST", "/v1/orders", json={**ORDER, "idempotencyKey": "gw-c"})
     order_id = placed["order"]["orderId"]
     status, body = await _json(
-        gw, "POST", f"/v1/orders/{order_id}:cancel", json={"reason": "changed mind"}
+        gw,
+        "POST",
+        f"/v1/orders/{order_id}:cancel",
+        json={"reason": "changed mind"},
+        headers=ADMIN_HEADERS,
     )
     assert status == 200
     assert body["order"]["state"] == "ORDER_STATE_CANCELLED"
@@ -177,7 +195,7 @@ async def test_stream_failing_after_messages_ends_with_an_error_line(gw: Gateway
     """R-A16: a stream that fails after k messages keeps them and ends with {"error": ...}."""
     await _json(gw, "POST", "/v1/orders", json={**ORDER, "idempotencyKey": "gw-watch"})
     async with gw.session.get(
-        gw.base_url + "/v1/orders:watch", headers={"grpc-timeout": "500m"}
+        gw.base_url + "/v1/orders:watch", headers={**ADMIN_HEADERS, "grpc-timeout": "500m"}
     ) as response:
         assert response.status == 200
         lines = [json.loads(line) for line in (await response.read()).splitlines()]
@@ -204,12 +222,13 @@ async def test_stream_lines_arrive_while_the_stream_is_still_open(gw: Gateway) -
     a live watch delivers an order's events while the upstream stream stays open."""
     await _json(gw, "POST", "/v1/orders", json={**ORDER, "idempotencyKey": "gw-live-0"})
     async with gw.session.get(
-        gw.base_url + "/v1/orders:watch", headers={"grpc-timeout": "300m"}
+        gw.base_url + "/v1/orders:watch", headers={**ADMIN_HEADERS, "grpc-timeout": "300m"}
     ) as response:
         history = [json.loads(line) for line in (await response.read()).splitlines()]
     last = int(history[-2]["result"]["event"]["sequence"])  # the final line is the deadline
     async with gw.session.get(
-        f"{gw.base_url}/v1/orders:watch?afterSequence={last}", headers={"grpc-timeout": "20S"}
+        f"{gw.base_url}/v1/orders:watch?afterSequence={last}",
+        headers={**ADMIN_HEADERS, "grpc-timeout": "20S"},
     ) as response:
         assert response.status == 200  # headers come before any event (first-message wait)
         await _json(gw, "POST", "/v1/orders", json={**ORDER, "idempotencyKey": "gw-live-1"})
@@ -223,7 +242,8 @@ async def test_client_leaving_a_stream_is_quiet_and_cancels_upstream(
 ) -> None:
     """R-E40: a client that hangs up on a live watch ends it without an error logged."""
     async with gw.session.get(
-        gw.base_url + "/v1/orders:watch?afterSequence=999999", headers={"grpc-timeout": "20S"}
+        gw.base_url + "/v1/orders:watch?afterSequence=999999",
+        headers={**ADMIN_HEADERS, "grpc-timeout": "20S"},
     ) as response:
         assert response.status == 200
     await asyncio.sleep(0.5)  # give the gateway time to notice the hang-up
@@ -234,9 +254,9 @@ async def test_client_leaving_a_stream_is_quiet_and_cancels_upstream(
 async def test_drain_ends_open_streams_with_a_reconnect_line(tmp_path: Path) -> None:
     """R-F49: when the drain grace is over, a live stream ends with an UNAVAILABLE line
     telling the client to reconnect, instead of holding the shutdown grace."""
-    async with running_gateway(tmp_path) as gateway:
+    async with running_gateway(tmp_path, admin_routes=True) as gateway:
         async with gateway.session.get(
-            gateway.base_url + "/v1/orders:watch", headers={"grpc-timeout": "20S"}
+            gateway.base_url + "/v1/orders:watch", headers={**ADMIN_HEADERS, "grpc-timeout": "20S"}
         ) as response:
             assert response.status == 200
             gateway.drain.close_streams()

@@ -13,7 +13,7 @@ import grpc
 from shopmesh.orders.v1 import orders_pb2, orders_pb2_grpc
 
 from tests.conftest import TEST_RUNTIME
-from tests.integration.gateway_fixture import running_gateway
+from tests.integration.gateway_fixture import ADMIN_HEADERS, running_gateway
 from tests.integration.mesh_fixture import running_mesh
 
 HEARTBEAT_S = 0.2
@@ -58,10 +58,11 @@ async def test_watch_orders_sends_heartbeats_while_quiet_and_events_in_between(
 
 
 async def test_the_gateway_passes_heartbeats_on_as_ndjson_lines(tmp_path: Path) -> None:
-    """GET /v1/orders:watch on a quiet log yields heartbeat lines, not silence."""
-    async with running_gateway(tmp_path, runtime=QUIET) as gateway:
+    """GET /v1/orders:watch (an admin route) on a quiet log yields heartbeat lines, not
+    silence."""
+    async with running_gateway(tmp_path, admin_routes=True, runtime=QUIET) as gateway:
         url = gateway.base_url + "/v1/orders:watch"
-        async with gateway.session.get(url) as response:
+        async with gateway.session.get(url, headers=ADMIN_HEADERS) as response:
             assert response.status == 200
             lines = [json.loads(await asyncio.wait_for(response.content.readline(), 5))]
             lines.append(json.loads(await asyncio.wait_for(response.content.readline(), 5)))

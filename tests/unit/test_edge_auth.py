@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from gateway.edge.auth import SecretTable, normalize_path, prefix_policy
 from gateway.edge.config import Credential
 
 
+def _request(method: str, path: str) -> dict[str, Any]:
+    return {"type": "http", "method": method, "path": path}
+
+
 def test_prefix_policy_longest_prefix_wins_else_default() -> None:
     """Overrides apply by longest path prefix; unmatched paths get the default rule."""
     policy = prefix_policy("none", [("/v1", "api_key"), ("/v1/charges", "bearer")])
-    assert policy("GET", "/v1/charges/ch-1") == "bearer"
-    assert policy("POST", "/v1/orders") == "api_key"
-    assert policy("GET", "/healthz") == "none"
+    assert policy(_request("GET", "/v1/charges/ch-1")) == "bearer"
+    assert policy(_request("POST", "/v1/orders")) == "api_key"
+    assert policy(_request("GET", "/healthz")) == "none"
+
+
+def test_prefix_policy_matches_the_normalised_path() -> None:
+    """Empty, dot and dot-dot segments cannot spell a path out of its prefix rule."""
+    policy = prefix_policy("none", [("/v1/charges", "api_key")])
+    for path in ("//v1//charges/ch-1", "/v1/./charges", "/public/../v1/charges/x"):
+        assert policy(_request("GET", path)) == "api_key", path
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from google.api import annotations_pb2, http_pb2
 from google.protobuf import descriptor_pb2, descriptor_pool, text_format
 from hypothesis import given
 from hypothesis import strategies as st
+from shopmesh.api.v1 import visibility_pb2
 
 from gateway.routes import (
     BadPath,
@@ -25,9 +27,12 @@ from gateway.routes import (
     RouteTable,
 )
 from gateway.templates import normalise_path
+from gateway.visibility import ADMIN_SURFACE, WHOLE_CONTRACT, Visibility
 
 REPO = Path(__file__).resolve().parents[2]
-TABLE = RouteTable.from_descriptor_set()
+TABLE = RouteTable.from_descriptor_set(surface=WHOLE_CONTRACT)
+"""Every annotated RPC, routed or not at the edge: its rules' matching is tested here;
+which of them the edge routes is tested below ("The edge's surface")."""
 
 
 def _rpc(result: MatchResult) -> str:
@@ -144,7 +149,7 @@ def test_table_is_built_from_its_own_pool_not_the_default_one() -> None:
 
 def test_routes_order_is_deterministic() -> None:
     """Building the table twice lists the same routes in the same order."""
-    again = RouteTable.from_descriptor_set()
+    again = RouteTable.from_descriptor_set(surface=WHOLE_CONTRACT)
     assert [str(r) for r in again.routes] == [str(r) for r in TABLE.routes]
     assert len(TABLE.routes) == 19
 
@@ -163,15 +168,18 @@ def test_option_is_read_even_when_options_were_parsed_before_the_extension_exist
         method.GetOptions()  # parsed and cached while the extension is unknown
         assert "google.api.annotations_pb2" not in sys.modules
         from gateway.routes import RouteTable
-        table = RouteTable.from_pool(pool, ["shopmesh.orders.v1.OrdersService"])
-        print(" ".join(str(route.template) for route in table.routes))
+        from gateway.visibility import WHOLE_CONTRACT
+        services = ["shopmesh.orders.v1.OrdersService"]
+        table = RouteTable.from_pool(pool, services, surface=WHOLE_CONTRACT)
+        print(" ".join(f"{route.template}={route.visibility.name}" for route in table.routes))
         """
     )
     done = subprocess.run(
         [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=30
     )
     assert done.returncode == 0, done.stderr
-    assert "/v1/orders/{order_id}/events" in done.stdout.split()
+    assert "/v1/orders/{order_id}/events=ADMIN" in done.stdout.split()
+    assert "/v1/orders=PUBLIC" in done.stdout.split()
 
 
 # ---------------------------------------------------------------------------------------
@@ -313,16 +321,31 @@ message_type {
 """
 
 
-def _test_pool(rules: list[tuple[str, str]]) -> descriptor_pool.DescriptorPool:
-    """A fresh pool with test.v1.TestService, one method per (name, http rule text)."""
+def _test_pool(
+    rules: list[tuple[str, str]],
+    visibility: Mapping[str, str] | None = None,
+    *,
+    with_visibility_option: bool = True,
+) -> descriptor_pool.DescriptorPool:
+    """A fresh pool with test.v1.TestService, one method per (name, http rule text), with
+    the visibility option's value (text) for the methods ``visibility`` names."""
     pool = descriptor_pool.DescriptorPool()
-    for module in (descriptor_pb2, http_pb2, annotations_pb2):
+    modules = [descriptor_pb2, http_pb2, annotations_pb2]
+    for module in [*modules, visibility_pb2] if with_visibility_option else modules:
         proto = descriptor_pb2.FileDescriptorProto()
         module.DESCRIPTOR.CopyToProto(proto)
         pool.Add(proto)
+    visibility = visibility or {}
+
+    def options(name: str, rule: str) -> str:
+        values = [f"[google.api.http] {{ {rule} }}"] if rule else []
+        if name in visibility:
+            values.append(f"[shopmesh.api.v1.visibility]: {visibility[name]}")
+        return f" options {{ {' '.join(values)} }}" if values else ""
+
     methods = "".join(
         f'method {{ name: "{name}" input_type: ".test.v1.Req" output_type: ".test.v1.Resp"'
-        + (f" options {{ [google.api.http] {{ {rule} }} }}" if rule else "")
+        + options(name, rule)
         + " }"
         for name, rule in rules
     )
@@ -332,7 +355,10 @@ def _test_pool(rules: list[tuple[str, str]]) -> descriptor_pool.DescriptorPool:
 
 
 def _test_table(*rules: tuple[str, str]) -> RouteTable:
-    return RouteTable.from_pool(_test_pool(list(rules)), ["test.v1.TestService"])
+    """The test service's routes, every one routed: its methods declare no visibility, and
+    these tests are about the rules."""
+    pool = _test_pool(list(rules))
+    return RouteTable.from_pool(pool, ["test.v1.TestService"], surface=WHOLE_CONTRACT)
 
 
 def test_literal_route_beats_variable_route_in_any_declaration_order() -> None:
@@ -467,3 +493,121 @@ def test_unknown_service_is_refused() -> None:
     """Naming a service the pool lacks raises RouteError naming it."""
     with pytest.raises(RouteError, match=re.escape("'no.such.Service'")):
         RouteTable.from_pool(_test_pool([]), ["no.such.Service"])
+
+
+# ---------------------------------------------------------------------------------------
+# The edge's surface: which routes the table keeps, by the RPCs' visibility
+
+PUBLIC_RPCS = {
+    "CatalogService.GetProduct",
+    "CatalogService.ListProducts",
+    "CatalogService.BatchGetProducts",
+    "PricingService.Quote",
+    "PricingService.QuoteStream",
+    "InventoryService.GetStock",
+    "OrdersService.PlaceOrder",
+    "OrdersService.GetOrder",
+}
+ADMIN_RPCS = {
+    "OrdersService.CancelOrder",
+    "OrdersService.WatchOrders",
+    "InventoryService.Restock",
+    "PaymentsService.Refund",
+    "PaymentsService.GetCharge",
+}
+
+
+def _rpcs(table: RouteTable) -> set[str]:
+    return {f"{route.service.rsplit('.', 1)[-1]}.{route.method.name}" for route in table.routes}
+
+
+def test_default_table_routes_the_public_rpcs_only() -> None:
+    """Built without a surface, the real table holds exactly the public RPCs' routes."""
+    table = RouteTable.from_descriptor_set()
+    assert _rpcs(table) == PUBLIC_RPCS
+    assert {route.visibility for route in table.routes} == {Visibility.PUBLIC}
+
+
+def test_admin_surface_adds_the_admin_rpcs_and_no_internal_one() -> None:
+    """With admin routes, both bindings of WatchOrders and every other admin RPC join."""
+    table = RouteTable.from_descriptor_set(surface=ADMIN_SURFACE)
+    assert _rpcs(table) == PUBLIC_RPCS | ADMIN_RPCS
+    watch = [str(r.template) for r in table.routes if r.method.name == "WatchOrders"]
+    assert watch == ["/v1/orders:watch", "/v1/orders/{order_id}/events"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "made_up"),
+    [
+        ("POST", "/v1/charges", "/v1/payouts"),
+        ("POST", "/v1/reservations/k1:release", "/v1/reservations/k1:frobnicate"),
+        ("POST", "/v1/reservations:batchReserve", "/v1/reservations:frobnicate"),
+        ("POST", "/v1/stock:restock", "/v1/stock:frobnicate"),
+        ("POST", "/v1/orders/ord_x:cancel", "/v1/orders/ord_x:frobnicate"),
+        ("GET", "/v1/charges/ch_1", "/v1/payouts/ch_1"),
+    ],
+)
+def test_unrouted_rpcs_answer_as_made_up_paths(method: str, path: str, made_up: str) -> None:
+    """An RPC outside the surface matches like a path nobody annotated (no route, or the
+    methods another RPC has for it), so the edge's answer reveals nothing."""
+    table = RouteTable.from_descriptor_set()
+    assert not isinstance(table.match(method, path), Match)
+    assert table.match(method, path) == table.match(method, made_up)
+
+
+SURFACE_RULES = [
+    ("Public", 'get: "/v1/public"'),
+    ("Admin", 'get: "/v1/admin"'),
+    ("Internal", 'get: "/v1/internal"'),
+    ("Unspecified", 'get: "/v1/unspecified"'),
+    ("Unset", 'get: "/v1/unset"'),
+    ("Unknown", 'get: "/v1/unknown"'),
+]
+SURFACE_VISIBILITY = {
+    "Public": "VISIBILITY_PUBLIC",
+    "Admin": "VISIBILITY_ADMIN",
+    "Internal": "VISIBILITY_INTERNAL",
+    "Unspecified": "VISIBILITY_UNSPECIFIED",
+    "Unknown": "7",  # a value a newer contract may define: closed until this gateway knows it
+}
+
+
+def test_table_keeps_the_routes_of_its_surface_and_closes_everything_else() -> None:
+    """By default only PUBLIC is routed; the admin surface adds ADMIN; an RPC that is
+    INTERNAL, UNSPECIFIED, unset or of an unknown value is INTERNAL and never routed."""
+    pool = _test_pool(SURFACE_RULES, SURFACE_VISIBILITY)
+    services = ["test.v1.TestService"]
+    default = RouteTable.from_pool(pool, services)
+    assert [r.method.name for r in default.routes] == ["Public"]
+    admin = RouteTable.from_pool(pool, services, surface=ADMIN_SURFACE)
+    assert [r.method.name for r in admin.routes] == ["Public", "Admin"]
+    assert admin.match("GET", "/v1/internal") == NoRoute()
+    every = RouteTable.from_pool(pool, services, surface=WHOLE_CONTRACT)
+    assert [r.visibility for r in every.routes] == [
+        Visibility.PUBLIC,
+        Visibility.ADMIN,
+        *[Visibility.INTERNAL] * 4,
+    ]
+
+
+def test_a_pool_without_the_visibility_option_routes_nothing() -> None:
+    """Descriptors that lack visibility.proto leave every RPC INTERNAL: default closed."""
+    pool = _test_pool(SURFACE_RULES, SURFACE_VISIBILITY, with_visibility_option=False)
+    assert RouteTable.from_pool(pool, ["test.v1.TestService"]).routes == ()
+    every = RouteTable.from_pool(pool, ["test.v1.TestService"], surface=WHOLE_CONTRACT)
+    assert {r.visibility for r in every.routes} == {Visibility.INTERNAL}
+
+
+def test_bad_rule_of_an_unrouted_rpc_still_stops_the_build() -> None:
+    """Rules are checked whether routed or not: turning admin routes on cannot reveal one."""
+    pool = _test_pool([("Bad", 'get: "/v1/{missing}"')], {"Bad": "VISIBILITY_ADMIN"})
+    with pytest.raises(RouteError, match=re.escape("TestService.Bad")):
+        RouteTable.from_pool(pool, ["test.v1.TestService"])
+
+
+def test_unrouted_route_conflicting_with_a_routed_one_is_refused() -> None:
+    """A conflict is a contract error even when one side of it is internal."""
+    rules = [("Shown", 'get: "/v1/{name}"'), ("Hidden", 'get: "/v1/{id}"')]
+    pool = _test_pool(rules, {"Shown": "VISIBILITY_PUBLIC", "Hidden": "VISIBILITY_INTERNAL"})
+    with pytest.raises(RouteConflictError, match=re.escape("test.v1.TestService.Hidden")):
+        RouteTable.from_pool(pool, ["test.v1.TestService"])
