@@ -47,15 +47,14 @@ class CurlExample:
     """One HTTP request. ``body`` is a JSON object, sent as JSON, or a tuple of them, sent
     as an NDJSON stream (one object per line, as a client or bidi stream RPC reads them).
     ``streams`` marks NDJSON replies, which curl should print line by line as they
-    arrive; ``endless`` ones never end by themselves. ``pipe`` is a shell command the
-    output goes through; ``headers`` are sent after the content type."""
+    arrive. ``pipe`` is a shell command the output goes through; ``headers`` are sent
+    after the content type."""
 
     method: Literal["GET", "POST"]
     path: str
     body: Mapping[str, Any] | tuple[Mapping[str, Any], ...] | None = None
     note: str = ""
     streams: bool = False
-    endless: bool = False
     pipe: str = ""
     headers: tuple[tuple[str, str], ...] = ()
 
@@ -98,7 +97,7 @@ class Examples:
 
 
 _GRPC_KEYS = {"method", "request", "messages", "note"}
-_CURL_KEYS = {"method", "path", "body", "stream", "note", "streams", "endless", "pipe", "headers"}
+_CURL_KEYS = {"method", "path", "body", "stream", "note", "streams", "pipe", "headers"}
 
 
 def _grpc_example(entry: Mapping[str, Any], where: str) -> Example:
@@ -124,7 +123,6 @@ def _curl_example(entry: Mapping[str, Any], where: str) -> CurlExample:
         body,
         note=str(entry.get("note", "")),
         streams=bool(entry.get("streams", False)),
-        endless=bool(entry.get("endless", False)),
         pipe=str(entry.get("pipe", "")),
         headers=tuple((str(name), str(value)) for name, value in headers.items()),
     )

@@ -99,6 +99,7 @@ def test_gateway_env_is_read_back_by_the_gateway_config() -> None:
     config = gateway_config_from_env(manifest, env)
     assert (config.host, config.port, config.log_level) == ("127.0.0.1", 8080, "DEBUG")
     assert (config.edge.drain_grace_s, config.edge.shutdown_grace_s) == (0.25, 2.0)
+    assert config.admin_routes is False  # the local gateway routes public RPCs only
     assert config.upstreams["shopmesh.pricing.v1.PricingService"] == "127.0.0.1:50052"
     assert env["PATH"] == "/bin"
     assert env["PYTHONUNBUFFERED"] == "1"
