@@ -1,5 +1,5 @@
 """``python -m cloudformation synth --out DIR [--manifest FILE] [--egress nat] [--azs 3]
-[--storage dynamodb] [--tracing] [--secrets FILE]``."""
+[--storage dynamodb] [--tracing] [--secrets FILE] [--no-operator]``."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         default="sqlite",
         help="where stateful services keep data on AWS (dynamodb adds the storage stack)",
     )
-    add_observability_arguments(command)
+    add_template_arguments(command)
     args = parser.parse_args(argv)
     try:
         secrets, keys = load_secrets(args.secrets) if args.secrets else ({}, ())
@@ -43,6 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             tracing=args.tracing,
             secrets=secrets,
             secrets_kms_keys=keys,
+            operator=not args.no_operator,
         )
         paths = synth(config, args.out)
     except (CfnConfigError, ManifestError) as exc:
@@ -54,8 +55,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def add_observability_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--tracing`` and ``--secrets FILE``, shared with ``cloudformation.deploy``."""
+def add_template_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--tracing``, ``--secrets FILE`` and ``--no-operator``, shared with
+    ``cloudformation.deploy`` (whose destroy must know which stacks exist)."""
+    parser.add_argument(
+        "--no-operator",
+        action="store_true",
+        help="no operator stack (and no ECS Exec endpoint): no way in to Lattice from AWS",
+    )
     parser.add_argument(
         "--tracing",
         action="store_true",

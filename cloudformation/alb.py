@@ -10,16 +10,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from troposphere import Equals, If, Not, Parameter, Ref, Sub, Template, cloudformation, ec2
+from troposphere import (
+    Equals,
+    If,
+    Not,
+    NoValue,
+    Parameter,
+    Ref,
+    Sub,
+    Template,
+    cloudformation,
+    ec2,
+)
 from troposphere import elasticloadbalancingv2 as elb
 
 from cloudformation.config import StackConfig
-from cloudformation.names import Exports, imported, imported_list, scoped
+from cloudformation.names import ENVIRONMENT, Exports, imported, imported_list, scoped
 from meshkit.manifest import GatewaySpec
 from meshkit.probes import LIVENESS_PATH
 
 CERTIFICATE = "CertificateArn"
 HAS_CERTIFICATE = "HasCertificate"
+ACCESS_LOGS_BUCKET = "AccessLogsBucket"
+HAS_ACCESS_LOGS = "HasAccessLogs"
 HTTP_PORT = 80
 HTTPS_PORT = 443
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
@@ -58,6 +71,17 @@ def add_load_balancer(
         )
     )
     template.add_condition(HAS_CERTIFICATE, Not(Equals(Ref(CERTIFICATE), "")))
+    template.add_parameter(
+        Parameter(
+            ACCESS_LOGS_BUCKET,
+            Type="String",
+            Default="",
+            AllowedPattern=r"^([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])?$",
+            Description="S3 bucket for the load balancer's access logs (empty: none); its"
+            " policy must let Elastic Load Balancing write to it (docs/AWS.md)",
+        )
+    )
+    template.add_condition(HAS_ACCESS_LOGS, Not(Equals(Ref(ACCESS_LOGS_BUCKET), "")))
     group = template.add_resource(_security_group(gateway))
     balancer = template.add_resource(
         elb.LoadBalancer(
@@ -69,11 +93,14 @@ def add_load_balancer(
             Subnets=imported_list(Exports.PUBLIC_SUBNETS),
             SecurityGroups=[Ref(group)],
             LoadBalancerAttributes=[
-                elb.LoadBalancerAttributes(Key=key, Value=value)
-                for key, value in (
-                    ("idle_timeout.timeout_seconds", str(config.alb_idle_timeout_s)),
-                    ("routing.http.drop_invalid_header_fields.enabled", "true"),
-                )
+                *(
+                    elb.LoadBalancerAttributes(Key=key, Value=value)
+                    for key, value in (
+                        ("idle_timeout.timeout_seconds", str(config.alb_idle_timeout_s)),
+                        ("routing.http.drop_invalid_header_fields.enabled", "true"),
+                    )
+                ),
+                *_access_logs(),
             ],
         )
     )
@@ -117,6 +144,26 @@ def add_load_balancer(
         )
     )
     return LoadBalancer(balancer, target_group, group, ready)
+
+
+def _access_logs() -> list[object]:
+    """Access logs to the AccessLogsBucket parameter's bucket, under the environment's
+    prefix; off (and no bucket named) when it is empty."""
+    return [
+        elb.LoadBalancerAttributes(
+            Key="access_logs.s3.enabled", Value=If(HAS_ACCESS_LOGS, "true", "false")
+        ),
+        If(
+            HAS_ACCESS_LOGS,
+            elb.LoadBalancerAttributes(Key="access_logs.s3.bucket", Value=Ref(ACCESS_LOGS_BUCKET)),
+            NoValue,
+        ),
+        If(
+            HAS_ACCESS_LOGS,
+            elb.LoadBalancerAttributes(Key="access_logs.s3.prefix", Value=Ref(ENVIRONMENT)),
+            NoValue,
+        ),
+    ]
 
 
 def _security_group(gateway: GatewaySpec) -> ec2.SecurityGroup:

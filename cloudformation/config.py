@@ -15,7 +15,11 @@ from typing import Literal
 from meshkit.manifest import DEFAULT_MANIFEST, Manifest, ServiceSpec, load_manifest
 from meshkit.probes import LIVENESS_PATH
 from meshkit.runtime.channels import KEEPALIVE_TIME_MS
-from meshkit.runtime.config import DEFAULT_DRAIN_DELAY_S, DEFAULT_GRACE_S
+from meshkit.runtime.config import (
+    DEFAULT_DRAIN_DELAY_S,
+    DEFAULT_GRACE_S,
+    DEFAULT_STREAM_HEARTBEAT_S,
+)
 
 Egress = Literal["endpoints", "nat"]
 Architecture = Literal["X86_64", "ARM64"]
@@ -42,13 +46,25 @@ FARGATE_SIZES: dict[int, tuple[int, ...]] = {
 DEFAULT_STOP_TIMEOUT_S = int(DEFAULT_DRAIN_DELAY_S + DEFAULT_GRACE_S) + 5
 """Drain delay + grace, plus 5 s for the interpreter to exit before SIGKILL."""
 DEFAULT_IDLE_TIMEOUT_S = 300
-"""Service Connect and Lattice idle timeout: five keepalive intervals, so an idle but
-open stream is pinged long before a proxy would cut it."""
+"""Service Connect and Lattice idle timeout (Service Connect's default; Lattice's is 60 s,
+so it is set explicitly): five stream heartbeats and five keepalive intervals."""
+HEARTBEATS_PER_IDLE_TIMEOUT = 3
+"""The timing rule (docs/AWS.md, "Health and timeouts"): every idle timeout on a stream's
+path spans at least this many stream heartbeats, so even two lost or late heartbeats
+never let an open stream look idle to a proxy."""
 ALB_IDLE_TIMEOUT_RANGE_S = (1, 4000)
 """AWS::ElasticLoadBalancingV2::LoadBalancer idle_timeout.timeout_seconds bounds."""
-DEFAULT_ALB_IDLE_TIMEOUT_S = 60
-"""The load balancer's idle timeout (its default); the gateway keeps idle connections
-open longer, so the balancer, never the gateway, closes a pooled connection."""
+DEFAULT_ALB_IDLE_TIMEOUT_S = 300
+"""The load balancer's idle timeout: it is on the path of the gateway's NDJSON streams
+(WatchOrders), so the timing rule holds for it too (its own default, 60 s, equals the
+heartbeat). The gateway keeps idle connections open longer, so the balancer, never the
+gateway, closes a pooled connection."""
+DEFAULT_HEALTH_CHECK_GRACE_S = 60
+"""How long ECS ignores failing health checks (container, Lattice, load balancer) of a
+new task: start-up plus a slow first dependency answer, well inside it."""
+SERVICE_CONNECT_PROXY_CPU = 256
+SERVICE_CONNECT_PROXY_MEMORY_MIB = 64
+"""What AWS recommends leaving in each task for the Service Connect proxy (Envoy)."""
 DEFAULT_COLLECTOR_CPU = 64
 DEFAULT_COLLECTOR_MEMORY_MIB = 128
 """What the ADOT collector sidecar takes from a task when tracing is on: a traces-only
@@ -71,9 +87,12 @@ SECRET_ARN = re.compile(
 KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$")
 TRACING_REQUIRES_EGRESS: Egress = "nat"
 
-DEFAULT_PER_REQUEST_TIMEOUT_S = 15
-"""Service Connect per-request timeout of unary-only services: above the runtime's
-10 s default deadline, so the caller's deadline, not the proxy, ends a slow call."""
+RESERVED_NAME_PREFIXES = ("svc-", "tg-", "servicenetwork-", "internal-")
+"""Names VPC Lattice (services, target groups, service networks) and load balancers
+refuse to start with; the environment name prefixes all of them."""
+ENVIRONMENT_PATTERN = "^(?!" + "|".join(RESERVED_NAME_PREFIXES) + ")[a-z][a-z0-9]*(-[a-z0-9]+)*$"
+"""What an environment name may be: lower-case words joined by '-', not starting with a
+reserved prefix (the EnvironmentName parameter's AllowedPattern, and the deploy's check)."""
 
 
 class CfnConfigError(ValueError):
@@ -95,10 +114,14 @@ class StackConfig:
     grace_s: float = DEFAULT_GRACE_S
     stop_timeout_s: int = DEFAULT_STOP_TIMEOUT_S
     keepalive_s: float = KEEPALIVE_TIME_MS / 1000
+    stream_heartbeat_s: float = DEFAULT_STREAM_HEARTBEAT_S
+    """How often quiet server streams (health Watch, WatchOrders) send a message; the
+    tasks are told it (SHOPMESH_STREAM_HEARTBEAT_S) so the timing rule holds for them."""
     idle_timeout_s: int = DEFAULT_IDLE_TIMEOUT_S
-    per_request_timeout_s: int = DEFAULT_PER_REQUEST_TIMEOUT_S
-    cpu: int = 256
-    memory_mib: int = 512
+    health_check_grace_s: int = DEFAULT_HEALTH_CHECK_GRACE_S
+    cpu: int = 512
+    memory_mib: int = 1024
+    """Task size, the Service Connect proxy's share (and the collector's) included."""
     architecture: Architecture = "X86_64"
     container_user: str = "10001:10001"
     health_path: str = LIVENESS_PATH
@@ -126,6 +149,9 @@ class StackConfig:
     """Run the ADOT collector beside every process and send its traces to X-Ray."""
     collector_cpu: int = DEFAULT_COLLECTOR_CPU
     collector_memory_mib: int = DEFAULT_COLLECTOR_MEMORY_MIB
+    operator: bool = True
+    """The operator stack: a task definition to run in the mesh's VPC and open a shell in
+    (ECS Exec), with grpcurl and the SigV4 proxy, the way in to the Lattice services."""
 
     def service(self, name: str) -> ServiceSpec:
         """The manifest entry ``name``; CfnConfigError when there is none."""
@@ -135,11 +161,28 @@ class StackConfig:
             raise CfnConfigError(f"no service {name!r} in the manifest") from None
 
 
+def check_environment_name(name: str) -> str:
+    """``name`` if it can prefix every resource name; CfnConfigError naming it otherwise."""
+    reserved = next((p for p in RESERVED_NAME_PREFIXES if name.startswith(p)), None)
+    if reserved is not None:
+        raise CfnConfigError(
+            f"environment {name!r} starts with {reserved!r}, a prefix VPC Lattice or load"
+            " balancer names may not have"
+        )
+    if not 3 <= len(name) <= ENVIRONMENT_NAME_MAX or not re.match(ENVIRONMENT_PATTERN, name):
+        raise CfnConfigError(
+            f"environment {name!r} must be 3-{ENVIRONMENT_NAME_MAX} lower-case letters,"
+            " digits and single '-', starting with a letter"
+        )
+    return name
+
+
 def validate(config: StackConfig) -> StackConfig:
     """Returns ``config`` unchanged, or raises CfnConfigError naming the first bad value."""
     _check_network(config)
     _check_timeouts(config)
     _check_edge(config)
+    _check_stream_timing(config)
     _check_task_size(config)
     _check_tracing(config)
     _check_secrets(config)
@@ -179,8 +222,8 @@ def _check_timeouts(config: StackConfig) -> None:
             f"idle_timeout_s={config.idle_timeout_s} must exceed the {config.keepalive_s:g} s"
             f" keepalive interval and lie in {low}..{high} (VPC Lattice's range)"
         )
-    if config.per_request_timeout_s <= 0:
-        raise CfnConfigError("per_request_timeout_s must be positive for unary services")
+    if config.health_check_grace_s < 0:
+        raise CfnConfigError("health_check_grace_s must not be negative")
 
 
 def _check_edge(config: StackConfig) -> None:
@@ -193,10 +236,33 @@ def _check_edge(config: StackConfig) -> None:
         )
 
 
+def _check_stream_timing(config: StackConfig) -> None:
+    """The timing rule: every idle timeout on a stream's path spans several heartbeats."""
+    least = HEARTBEATS_PER_IDLE_TIMEOUT * config.stream_heartbeat_s
+    for setting, idle in (
+        ("idle_timeout_s", config.idle_timeout_s),
+        ("alb_idle_timeout_s", config.alb_idle_timeout_s),
+    ):
+        if idle < least:
+            raise CfnConfigError(
+                f"{setting}={idle} is below {HEARTBEATS_PER_IDLE_TIMEOUT} stream heartbeats"
+                f" ({least:g} s): a proxy could cut a quiet stream"
+            )
+
+
 def _check_task_size(config: StackConfig) -> None:
     if config.memory_mib not in FARGATE_SIZES.get(config.cpu, ()):
         raise CfnConfigError(
             f"cpu={config.cpu} with memory_mib={config.memory_mib} is not a Fargate task size"
+        )
+    app_cpu = config.cpu - SERVICE_CONNECT_PROXY_CPU
+    app_memory = config.memory_mib - SERVICE_CONNECT_PROXY_MEMORY_MIB
+    if app_cpu < APP_MIN_CPU or app_memory < APP_MIN_MEMORY_MIB:
+        raise CfnConfigError(
+            f"cpu={config.cpu}/memory_mib={config.memory_mib} leaves {app_cpu} CPU units and"
+            f" {app_memory} MiB beside the Service Connect proxy"
+            f" ({SERVICE_CONNECT_PROXY_CPU}/{SERVICE_CONNECT_PROXY_MEMORY_MIB});"
+            f" the app needs at least {APP_MIN_CPU}/{APP_MIN_MEMORY_MIB}"
         )
     if not config.health_path.startswith("/"):
         raise CfnConfigError(f"health_path must start with '/', got {config.health_path!r}")
@@ -212,8 +278,8 @@ def _check_tracing(config: StackConfig) -> None:
             "tracing needs egress='nat': the collector image comes from public.ecr.aws,"
             " which no VPC endpoint serves"
         )
-    app_cpu = config.cpu - config.collector_cpu
-    app_memory = config.memory_mib - config.collector_memory_mib
+    app_cpu = config.cpu - SERVICE_CONNECT_PROXY_CPU - config.collector_cpu
+    app_memory = config.memory_mib - SERVICE_CONNECT_PROXY_MEMORY_MIB - config.collector_memory_mib
     if (
         min(config.collector_cpu, config.collector_memory_mib) <= 0
         or app_cpu < APP_MIN_CPU
@@ -221,9 +287,9 @@ def _check_tracing(config: StackConfig) -> None:
     ):
         raise CfnConfigError(
             f"a {config.cpu}/{config.memory_mib} task leaves {app_cpu} CPU units and"
-            f" {app_memory} MiB beside a {config.collector_cpu}/{config.collector_memory_mib}"
-            f" collector; the app needs at least {APP_MIN_CPU}/{APP_MIN_MEMORY_MIB}:"
-            " choose a larger Fargate size"
+            f" {app_memory} MiB beside the Service Connect proxy and a"
+            f" {config.collector_cpu}/{config.collector_memory_mib} collector; the app needs"
+            f" at least {APP_MIN_CPU}/{APP_MIN_MEMORY_MIB}: choose a larger Fargate size"
         )
 
 

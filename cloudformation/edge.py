@@ -20,10 +20,10 @@ from cloudformation.fargate import (
 )
 from cloudformation.names import Exports, add_environment, imported
 from cloudformation.task import (
-    CONTAINER_HEALTH,
     LOG_GROUP,
     add_task_definition,
     app_container,
+    connect_address,
     container_logs,
     http_probe,
 )
@@ -70,8 +70,6 @@ def build_edge(config: StackConfig) -> Template:
                 TargetGroupArn=Ref(balancer.target_group),
             )
         ],
-        # Room for the container's own start period before the balancer's checks count.
-        HealthCheckGracePeriodSeconds=2 * CONTAINER_HEALTH["start_period"],
         ServiceConnectConfiguration=ecs.ServiceConnectConfiguration(
             Enabled=True,
             Namespace=imported(Exports.NAMESPACE_ARN),
@@ -94,7 +92,7 @@ def environment(gateway: GatewaySpec, config: StackConfig) -> dict[str, object]:
         "GATEWAY_FORWARDED_ALLOW_IPS": imported(Exports.VPC_CIDR),
     }
     for name in gateway.upstreams:
-        values[dependency_env_name(name)] = imported(Exports.connect_endpoint(name))
+        values[dependency_env_name(name)] = connect_address(name, config)
     return values
 
 

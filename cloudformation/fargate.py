@@ -20,7 +20,9 @@ from troposphere import (
 
 from cloudformation.config import StackConfig
 from cloudformation.names import Exports, imported, imported_list
+from cloudformation.storage import uses_table
 from cloudformation.task import IMAGE_TAG
+from meshkit.manifest import ServiceSpec
 
 DESIRED = "DesiredCount"
 MIN = "MinCount"
@@ -33,10 +35,14 @@ SINGLE_TASK = (1, 1)
 """A service whose data sits on its task's disk (SQLite) cannot run twice."""
 
 
-def add_parameters(template: Template, name: str, counts: tuple[int, int]) -> None:
-    """ImageTag, and DesiredCount/MinCount/MaxCount defaulting to ``counts``
-    (desired and min, max)."""
-    desired, high = counts
+def runs_single_task(spec: ServiceSpec, config: StackConfig) -> bool:
+    """Whether ``spec`` must run as exactly one task: it coordinates in its own memory
+    (the manifest's single_task), or keeps its data on the task's disk (SQLite)."""
+    return spec.single_task or (spec.stateful and not uses_table(spec, config))
+
+
+def add_image_parameter(template: Template, name: str) -> None:
+    """ImageTag: the tag of ``name``'s image to run."""
     template.add_parameter(
         Parameter(
             IMAGE_TAG,
@@ -45,6 +51,13 @@ def add_parameters(template: Template, name: str, counts: tuple[int, int]) -> No
             Description=f"Tag of the {name} image to run (tags are immutable)",
         )
     )
+
+
+def add_parameters(template: Template, name: str, counts: tuple[int, int]) -> None:
+    """ImageTag, and DesiredCount/MinCount/MaxCount defaulting to ``counts``
+    (desired and min, max)."""
+    desired, high = counts
+    add_image_parameter(template, name)
     for key, default, text in (
         (DESIRED, desired, "Tasks to start with"),
         (MIN, desired, "Fewest tasks autoscaling keeps"),
@@ -55,12 +68,14 @@ def add_parameters(template: Template, name: str, counts: tuple[int, int]) -> No
         )
 
 
-def deployment() -> ecs.DeploymentConfiguration:
-    """Rolling, never below the desired count; a failing rollout rolls itself back."""
+def deployment(single: bool) -> ecs.DeploymentConfiguration:
+    """Rolling, never below the desired count, or for a service that must run as one task
+    stop-then-start (never two tasks with separate state at once); a failing rollout
+    rolls itself back either way."""
     return ecs.DeploymentConfiguration(
         DeploymentCircuitBreaker=ecs.DeploymentCircuitBreaker(Enable=True, Rollback=True),
-        MaximumPercent=200,
-        MinimumHealthyPercent=100,
+        MaximumPercent=100 if single else 200,
+        MinimumHealthyPercent=0 if single else 100,
     )
 
 
@@ -88,11 +103,14 @@ def add_service(
     task: ecs.TaskDefinition,
     own_group: AWSHelperFn,
     depends_on: AWSObject,
+    *,
+    single: bool = False,
     **specifics: Any,
 ) -> ecs.Service:
-    """The ECS service ``name`` on Fargate in the private subnets, with the shared rollout,
-    tags and autoscaling; ``specifics`` are what only this service has (load balancers,
-    Service Connect, Lattice); it starts once ``depends_on`` exists."""
+    """The ECS service ``name`` on Fargate in the private subnets, with the shared rollout
+    (``single``: one task, never two at once), health-check grace, tags and autoscaling;
+    ``specifics`` are what only this service has (load balancers, Service Connect,
+    Lattice); it starts once ``depends_on`` exists."""
     service = template.add_resource(
         ecs.Service(
             "Service",
@@ -102,7 +120,8 @@ def add_service(
             TaskDefinition=Ref(task),
             DesiredCount=Ref(DESIRED),
             CapacityProviderStrategy=fargate(),
-            DeploymentConfiguration=deployment(),
+            DeploymentConfiguration=deployment(single),
+            HealthCheckGracePeriodSeconds=config.health_check_grace_s,
             NetworkConfiguration=private_network(own_group),
             EnableECSManagedTags=True,
             PropagateTags="SERVICE",

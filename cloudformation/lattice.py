@@ -8,10 +8,10 @@ checks cannot speak gRPC, so they GET ``/healthz`` over HTTP on the health port.
 
 from __future__ import annotations
 
-from troposphere import GetAtt, Template, vpclattice
+from troposphere import AWSHelperFn, GetAtt, Template, vpclattice
 
 from cloudformation.config import StackConfig
-from cloudformation.names import Exports, imported, imported_list, scoped
+from cloudformation.names import Exports, imported, scoped
 from cloudformation.policies import service_auth_policy
 from meshkit.manifest import ServiceSpec
 
@@ -20,9 +20,10 @@ TARGET_HEALTH = {"interval": 10, "timeout": 5, "healthy": 2, "unhealthy": 2}
 
 
 def add_lattice(
-    template: Template, spec: ServiceSpec, config: StackConfig
+    template: Template, spec: ServiceSpec, config: StackConfig, principals: AWSHelperFn
 ) -> tuple[vpclattice.Service, vpclattice.TargetGroup, vpclattice.Listener]:
-    """Adds the Lattice service of ``spec`` and returns it, its target group and listener."""
+    """Adds the Lattice service of ``spec`` (``principals`` may call it) and returns it,
+    its target group and listener."""
     service = template.add_resource(
         vpclattice.Service(
             "LatticeService",
@@ -37,7 +38,7 @@ def add_lattice(
             ResourceIdentifier=GetAtt(service, "Id"),
             Policy=service_auth_policy(
                 service,
-                imported_list(Exports.CONSUMER_PRINCIPALS),
+                principals,
                 spec.proto_services,
                 config.lattice_allow_reflection,
             ),
@@ -46,7 +47,9 @@ def add_lattice(
     target_group = template.add_resource(
         vpclattice.TargetGroup(
             "LatticeTargetGroup",
-            Name=scoped(spec.name),
+            # The port is create-only: a new port replaces the target group, which needs
+            # a new name, so the name carries the port.
+            Name=scoped(f"{spec.name}-{spec.grpc_port}"),
             Type="IP",  # Fargate: every task has its own ENI
             Config=vpclattice.TargetGroupConfig(
                 Port=spec.grpc_port,

@@ -5,13 +5,9 @@ service network (IAM auth, VPC association, access logs) and what every service 
 from __future__ import annotations
 
 from troposphere import (
-    AccountId,
-    Equals,
     GetAtt,
     If,
-    Join,
     Parameter,
-    Partition,
     Ref,
     Sub,
     Template,
@@ -25,11 +21,9 @@ from troposphere import (
 
 from cloudformation.config import StackConfig, validate
 from cloudformation.names import ENVIRONMENT, Exports, add_environment, export, imported, scoped
-from cloudformation.policies import network_auth_policy, trust
+from cloudformation.policies import add_consumer_principals, network_auth_policy, trust
 
 PREFIX_LIST_PATTERN = r"^pl-[0-9a-f]{8,17}$"
-CONSUMERS = "LatticeConsumerPrincipals"
-NO_CONSUMERS = "ConsumersDefaultToThisAccount"
 LATTICE_ROLE_POLICY = "AmazonECSInfrastructureRolePolicyForVpcLattice"
 
 
@@ -41,7 +35,7 @@ def build_mesh(config: StackConfig) -> Template:
     )
     add_environment(template, config.manifest.name)
     prefix_lists = _prefix_list_parameters(template)
-    principals = _consumer_principals(template)
+    principals = add_consumer_principals(template)
     namespace = template.add_resource(
         servicediscovery.HttpNamespace(
             "ServiceConnectNamespace",
@@ -73,7 +67,7 @@ def build_mesh(config: StackConfig) -> Template:
         iam.Role(
             "EcsInfrastructureRole",
             Description="Lets ECS register task IPs in the VPC Lattice target groups",
-            AssumeRolePolicyDocument=trust("ecs.amazonaws.com"),
+            AssumeRolePolicyDocument=trust("ecs.amazonaws.com", source_account=False),
             ManagedPolicyArns=[
                 Sub(f"arn:${{AWS::Partition}}:iam::aws:policy/{LATTICE_ROLE_POLICY}")
             ],
@@ -89,7 +83,6 @@ def build_mesh(config: StackConfig) -> Template:
     export(template, Exports.INFRASTRUCTURE_ROLE_ARN, GetAtt(role, "Arn"), "ECS role for Lattice")
     export(template, Exports.PREFIX_LIST_IPV4, Ref(prefix_lists[0]), "Lattice prefix list (IPv4)")
     export(template, Exports.PREFIX_LIST_IPV6, Ref(prefix_lists[1]), "Lattice prefix list (IPv6)")
-    export(template, Exports.CONSUMER_PRINCIPALS, Join(",", principals), "Who may call Lattice")
     return template
 
 
@@ -113,25 +106,6 @@ def _prefix_list_parameters(template: Template) -> tuple[Parameter, Parameter]:
                 Description="Managed prefix list com.amazonaws.<region>.ipv6.vpc-lattice",
             )
         ),
-    )
-
-
-def _consumer_principals(template: Template) -> If:
-    """Who may invoke through Lattice: the given IAM principals, else this account."""
-    template.add_parameter(
-        Parameter(
-            CONSUMERS,
-            Type="CommaDelimitedList",
-            Default="",
-            Description="IAM principal ARNs allowed to call the mesh through VPC Lattice"
-            " (empty: principals of this account that IAM policies allow)",
-        )
-    )
-    template.add_condition(NO_CONSUMERS, Equals(Join("", Ref(CONSUMERS)), ""))
-    return If(
-        NO_CONSUMERS,
-        [Join("", ["arn:", Partition, ":iam::", AccountId, ":root"])],
-        Ref(CONSUMERS),
     )
 
 

@@ -18,7 +18,7 @@ from troposphere import (
     Template,
 )
 
-from cloudformation.config import ENVIRONMENT_NAME_MAX
+from cloudformation.config import ENVIRONMENT_NAME_MAX, ENVIRONMENT_PATTERN
 
 ENVIRONMENT = "EnvironmentName"
 
@@ -27,6 +27,7 @@ REGISTRY = "registry"
 MESH = "mesh"
 STORAGE = "storage"
 EDGE = "edge"
+OPERATOR_STACK = "operator"
 SERVICE_STACK_PREFIX = "svc-"
 
 
@@ -37,10 +38,11 @@ def add_environment(template: Template, default: str) -> Parameter:
             ENVIRONMENT,
             Type="String",
             Default=default,
-            AllowedPattern=r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$",
+            AllowedPattern=ENVIRONMENT_PATTERN,
             MinLength=3,  # Lattice service network names are 3-63 characters
             MaxLength=ENVIRONMENT_NAME_MAX,
-            Description="Prefix of every name and export (lower-case letters, digits, '-')",
+            Description="Prefix of every name and export (lower-case letters, digits, '-';"
+            " not svc-, tg-, servicenetwork- or internal-, which Lattice and ELB names refuse)",
         )
     )
 
@@ -104,7 +106,6 @@ class Exports:
     INFRASTRUCTURE_ROLE_ARN = "EcsInfrastructureRoleArn"
     PREFIX_LIST_IPV4 = "LatticePrefixListIdIpv4"
     PREFIX_LIST_IPV6 = "LatticePrefixListIdIpv6"
-    CONSUMER_PRINCIPALS = "LatticeConsumerPrincipals"
 
     @staticmethod
     def repository_uri(service: str) -> str:
@@ -115,8 +116,12 @@ class Exports:
         return f"{logical_id(service)}RepositoryArn"
 
     @staticmethod
-    def connect_endpoint(service: str) -> str:
-        return f"{logical_id(service)}ServiceConnectEndpoint"
+    def connect_name(service: str) -> str:
+        return f"{logical_id(service)}ServiceConnectName"
+
+    @staticmethod
+    def lattice_arn(service: str) -> str:
+        return f"{logical_id(service)}LatticeServiceArn"
 
     @staticmethod
     def lattice_dns(service: str) -> str:

@@ -19,6 +19,9 @@ INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "logs", "ssm")
 """What a private Fargate task needs without NAT: image manifests and layers' metadata
 (ECR api and dkr), awslogs, and SSM parameters for secrets."""
 SECRETS_MANAGER_ENDPOINT = "secretsmanager"
+EXEC_ENDPOINT = "ssmmessages"
+"""ECS Exec's Session Manager channels: added with the operator stack, whose shell needs
+them (about $15/month in two AZs; without it the operator task could not be reached)."""
 """Added only when a configured secret lives in Secrets Manager."""
 GATEWAY_ENDPOINTS = ("s3", "dynamodb")
 """Free gateway endpoints, added in both modes: ECR layers live in S3, and the stateful
@@ -197,7 +200,10 @@ def _interface_endpoints(
             ],
         )
     )
-    extra = (SECRETS_MANAGER_ENDPOINT,) if needs_secrets_manager(config) else ()
+    extra = (
+        *((SECRETS_MANAGER_ENDPOINT,) if needs_secrets_manager(config) else ()),
+        *((EXEC_ENDPOINT,) if config.operator else ()),
+    )
     for service in (*INTERFACE_ENDPOINTS, *extra):
         template.add_resource(
             ec2.VPCEndpoint(

@@ -2,8 +2,9 @@
 
 network → registry → storage (DynamoDB tables, only with ``storage="dynamodb"``) →
 mesh → one stack per service, dependencies first (the manifest already lists services
-so) → edge (the gateway, when the manifest has one). Each later stack imports exports
-of earlier ones, so CloudFormation enforces this order too.
+so) → edge (the gateway, when the manifest has one) → operator (unless turned off).
+Each later stack imports exports of earlier ones, so CloudFormation enforces this order
+too.
 """
 
 from __future__ import annotations
@@ -16,8 +17,17 @@ from troposphere import Template
 from cloudformation.config import StackConfig, validate
 from cloudformation.edge import build_edge
 from cloudformation.mesh import build_mesh
-from cloudformation.names import EDGE, MESH, NETWORK, REGISTRY, STORAGE, service_stack
+from cloudformation.names import (
+    EDGE,
+    MESH,
+    NETWORK,
+    OPERATOR_STACK,
+    REGISTRY,
+    STORAGE,
+    service_stack,
+)
 from cloudformation.network import build_network
+from cloudformation.operator import build_operator
 from cloudformation.registry import build_registry
 from cloudformation.service import build_service
 from cloudformation.storage import build_storage, stateful_services, uses_table
@@ -69,4 +79,15 @@ def deploy_order(config: StackConfig) -> tuple[Stack, ...]:
             ),
         )
     )
-    return platform + services + edge
+    operator = (
+        (
+            Stack(
+                OPERATOR_STACK,
+                lambda: build_operator(config),
+                (REGISTRY, *(service_stack(spec.name) for spec in config.manifest.services)),
+            ),
+        )
+        if config.operator
+        else ()
+    )
+    return platform + services + edge + operator

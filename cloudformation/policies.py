@@ -8,7 +8,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from troposphere import AWSHelperFn, GetAtt, Sub
+from troposphere import (
+    AccountId,
+    AWSHelperFn,
+    Equals,
+    GetAtt,
+    If,
+    Join,
+    Parameter,
+    Partition,
+    Ref,
+    Sub,
+    Template,
+)
 from troposphere.vpclattice import Service
 
 INVOKE = "vpc-lattice-svcs:Invoke"
@@ -19,20 +31,45 @@ REFLECTION_SERVICES = (
 
 Document = dict[str, Any]
 
+CONSUMERS = "LatticeConsumerPrincipals"
+NO_CONSUMERS = "ConsumersDefaultToThisAccount"
 
-def trust(service_principal: str) -> Document:
-    """Lets one AWS service assume a role, only on behalf of this account."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": service_principal},
-                "Action": "sts:AssumeRole",
-                "Condition": {"StringEquals": {"aws:SourceAccount": Sub("${AWS::AccountId}")}},
-            }
-        ],
+
+def add_consumer_principals(template: Template) -> If:
+    """The LatticeConsumerPrincipals parameter, and who may invoke through Lattice: the
+    given IAM principals, else this account. A parameter of every stack whose auth
+    policies name them, never an export: exports that other stacks import cannot change,
+    and the list of callers does."""
+    template.add_parameter(
+        Parameter(
+            CONSUMERS,
+            Type="CommaDelimitedList",
+            Default="",
+            Description="IAM principal ARNs allowed to call the mesh through VPC Lattice"
+            " (empty: principals of this account that IAM policies allow)",
+        )
+    )
+    template.add_condition(NO_CONSUMERS, Equals(Join("", Ref(CONSUMERS)), ""))
+    return If(
+        NO_CONSUMERS,
+        [Join("", ["arn:", Partition, ":iam::", AccountId, ":root"])],
+        Ref(CONSUMERS),
+    )
+
+
+def trust(service_principal: str, *, source_account: bool = True) -> Document:
+    """Lets one AWS service assume a role; with ``source_account`` only on behalf of this
+    account (the confused-deputy guard ECS documents for task roles). ECS's documented
+    trust policy of the infrastructure role has no condition, and ECS does not promise to
+    send aws:SourceAccount when it assumes that role, so it goes without."""
+    statement: Document = {
+        "Effect": "Allow",
+        "Principal": {"Service": service_principal},
+        "Action": "sts:AssumeRole",
     }
+    if source_account:
+        statement["Condition"] = {"StringEquals": {"aws:SourceAccount": Sub("${AWS::AccountId}")}}
+    return {"Version": "2012-10-17", "Statement": [statement]}
 
 
 def network_auth_policy(principals: AWSHelperFn) -> Document:

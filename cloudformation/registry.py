@@ -12,13 +12,16 @@ from troposphere import GetAtt, Sub, Template, ecr
 
 from cloudformation.config import StackConfig, validate
 from cloudformation.names import ENVIRONMENT, Exports, add_environment, export, logical_id
+from cloudformation.operator import OPERATOR
 
 
 def image_names(config: StackConfig) -> tuple[str, ...]:
-    """Every image the mesh runs: each manifest service, then the gateway if any."""
+    """Every image the mesh runs: each manifest service, then the gateway if any, then
+    the operator's with the operator stack."""
     names = tuple(spec.name for spec in config.manifest.services)
     gateway = config.manifest.gateway
-    return (*names, gateway.name) if gateway is not None else names
+    edge = (gateway.name,) if gateway is not None else ()
+    return (*names, *edge, *((OPERATOR,) if config.operator else ()))
 
 
 def lifecycle_policy(config: StackConfig) -> str:

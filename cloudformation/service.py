@@ -1,10 +1,13 @@
 """One stack per manifest service: its task, its security group, its ECS service on
 Service Connect and VPC Lattice, and target-tracking autoscaling.
 
-Services that call others import their dependencies' Service Connect endpoints, so
+Services that call others import their dependencies' Service Connect names, so
 CloudFormation itself refuses to create a caller's stack before its dependencies' (a
 Service Connect client only sees servers that existed when its task started) or to
 delete a dependency while a caller still runs. ``deploy_order`` lists the stacks so.
+Nothing exported here can change when the manifest does (a name, a DNS name): an export
+another stack imports cannot be updated, so ports and principals travel as template
+values and parameters instead (docs/AWS.md, "Updates").
 """
 
 from __future__ import annotations
@@ -17,10 +20,11 @@ from cloudformation.fargate import (
     SINGLE_TASK,
     add_parameters,
     add_service,
+    runs_single_task,
 )
 from cloudformation.lattice import add_lattice
 from cloudformation.names import Exports, add_environment, export, imported
-from cloudformation.storage import uses_table
+from cloudformation.policies import add_consumer_principals
 from cloudformation.task import GRPC_PORT_NAME, LOG_GROUP, add_task, container_logs
 from meshkit.manifest import ServiceSpec
 
@@ -36,10 +40,11 @@ def build_service(config: StackConfig, spec: ServiceSpec) -> Template:
     add_environment(template, config.manifest.name)
     # SQLite lives on the task's disk: one task. With a DynamoDB table, scale like the rest,
     # unless the service coordinates in its own memory (the manifest's single_task).
-    single = spec.single_task or (spec.stateful and not uses_table(spec, config))
+    single = runs_single_task(spec, config)
     add_parameters(template, spec.name, SINGLE_TASK if single else SCALING_DEFAULTS)
+    principals = add_consumer_principals(template)
     task = add_task(template, spec, config)
-    lattice_service, target_group, listener = add_lattice(template, spec, config)
+    lattice_service, target_group, listener = add_lattice(template, spec, config, principals)
     group = _security_group(template, spec)
     add_service(
         template,
@@ -49,6 +54,7 @@ def build_service(config: StackConfig, spec: ServiceSpec) -> Template:
         Ref(group),
         # Lattice registers targets only through a target group that has a listener.
         depends_on=listener,
+        single=single,
         ServiceConnectConfiguration=_service_connect(spec, config),
         VpcLatticeConfigurations=[
             ecs.VpcLatticeConfiguration(
@@ -62,11 +68,12 @@ def build_service(config: StackConfig, spec: ServiceSpec) -> Template:
     return template
 
 
-def service_connect_timeout(spec: ServiceSpec, config: StackConfig) -> ecs.TimeoutConfiguration:
-    """Idle above the keepalive; no per-request limit when any RPC streams."""
+def service_connect_timeout(config: StackConfig) -> ecs.TimeoutConfiguration:
+    """No per-request limit, for every service: each serves the streaming health Watch,
+    which clients hold open through the proxy (client deadlines bound unary calls). The
+    idle timeout spans several stream heartbeats and keepalive intervals (docs/AWS.md)."""
     return ecs.TimeoutConfiguration(
-        IdleTimeoutSeconds=config.idle_timeout_s,
-        PerRequestTimeoutSeconds=0 if spec.streams else config.per_request_timeout_s,
+        IdleTimeoutSeconds=config.idle_timeout_s, PerRequestTimeoutSeconds=0
     )
 
 
@@ -82,7 +89,7 @@ def _service_connect(spec: ServiceSpec, config: StackConfig) -> ecs.ServiceConne
                 ClientAliases=[
                     ecs.ServiceConnectClientAlias(DnsName=spec.name, Port=spec.grpc_port)
                 ],
-                Timeout=service_connect_timeout(spec, config),
+                Timeout=service_connect_timeout(config),
             )
         ],
         LogConfiguration=container_logs(LOG_GROUP, "service-connect"),
@@ -125,9 +132,15 @@ def _security_group(template: Template, spec: ServiceSpec) -> ec2.SecurityGroup:
 def _outputs(template: Template, spec: ServiceSpec, lattice_service: object) -> None:
     export(
         template,
-        Exports.connect_endpoint(spec.name),
-        f"{spec.name}:{spec.grpc_port}",
-        f"Service Connect address of {spec.name} inside the namespace",
+        Exports.connect_name(spec.name),
+        spec.name,
+        f"Service Connect name of {spec.name} in the namespace (callers add the port)",
+    )
+    export(
+        template,
+        Exports.lattice_arn(spec.name),
+        GetAtt(lattice_service, "Arn"),
+        f"VPC Lattice service ARN of {spec.name} (what the operator role may invoke)",
     )
     export(
         template,

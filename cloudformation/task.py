@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
-from troposphere import GetAtt, Ref, Sub, Template, ecs, iam, logs
+from troposphere import GetAtt, Join, Ref, Sub, Template, ecs, iam, logs
 
 from cloudformation.config import StackConfig
 from cloudformation.names import ENVIRONMENT, Exports, imported
@@ -51,18 +51,28 @@ def http_probe(port: int, path: str, *, python: bool) -> list[str]:
 
 
 def environment(spec: ServiceSpec, config: StackConfig) -> dict[str, object]:
-    """Drain timings (so StopTimeout is known to cover them), the manifest's extra
-    variables, and each dependency's Service Connect address imported from its stack."""
+    """Drain timings (so StopTimeout is known to cover them), the stream heartbeat (so the
+    proxies' idle timeouts are known to span it), the manifest's extra variables, and each
+    dependency's Service Connect address."""
     values: dict[str, object] = {
         f"{ENV_PREFIX}DRAIN_DELAY_S": f"{config.drain_delay_s:g}",
         f"{ENV_PREFIX}GRACE_S": f"{config.grace_s:g}",
+        f"{ENV_PREFIX}STREAM_HEARTBEAT_S": f"{config.stream_heartbeat_s:g}",
         **spec.env,
         **table_environment(spec, config),
     }
     for dep in spec.depends_on:
         # The import also orders the stacks: this one cannot exist before its dependency's.
-        values[dependency_env_name(dep)] = imported(Exports.connect_endpoint(dep))
+        values[dependency_env_name(dep)] = connect_address(dep, config)
     return values
+
+
+def connect_address(dependency: str, config: StackConfig) -> Join:
+    """``<name>:<port>`` of a dependency inside the Service Connect namespace: the name
+    imported from its stack (so this stack comes after it and it cannot go while this one
+    stays), the port from the manifest (an import of a port would freeze it)."""
+    port = config.service(dependency).grpc_port
+    return Join(":", [imported(Exports.connect_name(dependency)), str(port)])
 
 
 ContainerFactory = Callable[[logs.LogGroup], ecs.ContainerDefinition]
@@ -86,11 +96,14 @@ def add_task_definition(
     config: StackConfig,
     container: ContainerFactory,
     task_policies: Sequence[iam.Policy] = (),
+    size: tuple[int, int] | None = None,
 ) -> ecs.TaskDefinition:
     """Adds a log group, the execution role (pull ``name``'s image, write its logs, read
     its configured secrets), the task role (``task_policies``, X-Ray with tracing, and
     nothing else) and a Fargate task definition of the container ``container`` builds
-    around the log group, plus the collector sidecar with tracing."""
+    around the log group, plus the collector sidecar with tracing. ``size`` (CPU units,
+    MiB) overrides the services' task size."""
+    cpu, memory = size or (config.cpu, config.memory_mib)
     log_group = template.add_resource(
         logs.LogGroup(
             LOG_GROUP,
@@ -120,8 +133,8 @@ def add_task_definition(
         ecs.TaskDefinition(
             "TaskDefinition",
             Family=Sub(f"${{{ENVIRONMENT}}}-{name}"),
-            Cpu=str(config.cpu),
-            Memory=str(config.memory_mib),
+            Cpu=str(cpu),
+            Memory=str(memory),
             NetworkMode="awsvpc",
             RequiresCompatibilities=["FARGATE"],
             RuntimePlatform=ecs.RuntimePlatform(

@@ -10,16 +10,18 @@ import sys
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
-from cloudformation.__main__ import add_observability_arguments
-from cloudformation.config import CfnConfigError, StackConfig, validate
+from cloudformation.__main__ import add_template_arguments
+from cloudformation.config import CfnConfigError, StackConfig, check_environment_name, validate
 from cloudformation.deploy.aws import Aws, DeployError, lattice_prefix_lists
-from cloudformation.deploy.commands import curl_commands, grpcurl_commands
+from cloudformation.deploy.commands import curl_commands, lattice_commands
 from cloudformation.deploy.display import Reporter
 from cloudformation.deploy.images import build_and_push
 from cloudformation.deploy.run import DEFAULT_WAITING, deploy, destroy, spec_for, unprotect
 from cloudformation.deploy.stack import StackSpec
-from cloudformation.names import REGISTRY, STORAGE, Exports, stack_name
+from cloudformation.fargate import DESIRED, MAX, MIN, SCALING_DEFAULTS, runs_single_task
+from cloudformation.names import REGISTRY, STORAGE, Exports, service_stack, stack_name
 from cloudformation.plan import deploy_order
+from cloudformation.registry import image_names
 from cloudformation.secrets import load_secrets
 
 DEFAULT_ENVIRONMENT = "shopmesh"
@@ -29,13 +31,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     reporter = Reporter()
     try:
+        # Everything that can be refused without AWS is refused before the first call.
+        config = stack_config(args)
+        counts = task_counts(args.tasks, config)
         aws = Aws(args.region, args.endpoint_url)
         identity = aws.identity()
         reporter.say(f"account {identity.account} as {identity.arn}, region {identity.region}")
-        config = stack_config(args)
         if args.command == "destroy":
             return _destroy(aws, config, args, reporter)
-        return _deploy(aws, config, args, reporter, identity.account, identity.region)
+        return _deploy(aws, config, counts, args, reporter, identity.region)
     except (DeployError, CfnConfigError) as exc:
         reporter.failure(f"error: {exc}")
         return 1
@@ -44,9 +48,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _deploy(
     aws: Aws,
     config: StackConfig,
+    counts: Mapping[str, Mapping[str, str]],
     args: argparse.Namespace,
     reporter: Reporter,
-    account: str,
     region: str,
 ) -> int:
     ipv4, ipv6 = args.prefix_lists or lattice_prefix_lists(aws.client("ec2"), region)
@@ -54,19 +58,27 @@ def _deploy(
         "EnvironmentName": args.environment,
         "LatticePrefixListIdIpv4": ipv4,
         "LatticePrefixListIdIpv6": ipv6,
-        "LatticeConsumerPrincipals": args.principals or f"arn:aws:iam::{account}:root",
+        # Empty: the templates name this account themselves, in its own partition.
+        "LatticeConsumerPrincipals": args.principals or "",
         "ImageTag": args.image_tag or _git_tag(reporter),
         "CertificateArn": args.certificate_arn,
+        "AccessLogsBucket": args.alb_logs_bucket,
     }
     specs = [
-        spec_for(stack.key, stack.build().to_dict(), args.environment, values)
+        spec_for(
+            stack.key,
+            stack.build().to_dict(),
+            args.environment,
+            {**values, **counts.get(stack.key, {})},
+            stack.after,
+        )
         for stack in deploy_order(config)
     ]
 
     def push_images(spec: StackSpec, outputs: Mapping[str, str]) -> None:
         if spec.key != REGISTRY or args.skip_images:
             return
-        names = ["gateway", *(service.name for service in config.manifest.services)]
+        names = image_names(config)
         missing = [n for n in names if Exports.repository_uri(n) not in outputs]
         if missing:  # pushing some images and not others would leave tasks unable to start
             raise DeployError(f"the registry stack has no repository output for {missing}")
@@ -83,7 +95,7 @@ def _deploy(
     if not args.dry_run:
         for key, value in sorted(result.outputs.items()):
             reporter.say(f"{key} = {value}")
-        for line in grpcurl_commands(config.manifest.services, result.outputs, region):
+        for line in lattice_commands(config.manifest.services, result.outputs, region):
             reporter.say(line)
         for line in curl_commands(result.outputs):
             reporter.say(line)
@@ -122,7 +134,9 @@ def _destroy(aws: Aws, config: StackConfig, args: argparse.Namespace, reporter: 
 
 def stack_config(args: argparse.Namespace) -> StackConfig:
     """The templates' settings from the command line (the same choices as ``synth``);
-    ``destroy`` needs them too, to know which stacks exist."""
+    ``destroy`` needs them too, to know which stacks exist. The environment name is
+    checked here, before any AWS call."""
+    check_environment_name(args.environment)
     secrets, keys = load_secrets(args.secrets) if args.secrets else ({}, ())
     return validate(
         StackConfig(
@@ -131,8 +145,38 @@ def stack_config(args: argparse.Namespace) -> StackConfig:
             tracing=args.tracing,
             secrets=secrets,
             secrets_kms_keys=keys,
+            operator=not args.no_operator,
         )
     )
+
+
+def task_counts(wanted: Sequence[str], config: StackConfig) -> dict[str, dict[str, str]]:
+    """``SERVICE=N`` choices as each service stack's task-count parameters (N tasks to
+    start with and at least, and at most max(N, its default)); CfnConfigError naming the
+    choice when the service is unknown, N is not a positive whole number, or the service
+    must run as one task."""
+    counts: dict[str, dict[str, str]] = {}
+    for choice in wanted:
+        name, _, raw = choice.partition("=")
+        try:
+            spec = config.service(name.strip())
+        except CfnConfigError:
+            raise CfnConfigError(f"--tasks {choice}: no service {name!r} in the manifest") from None
+        if not raw.strip().isdigit() or int(raw) < 1:
+            raise CfnConfigError(f"--tasks {choice}: the count must be a whole number >= 1")
+        count = int(raw)
+        if count > 1 and runs_single_task(spec, config):
+            why = "manifest single_task" if spec.single_task else f"{config.storage} storage"
+            raise CfnConfigError(
+                f"--tasks {choice}: {spec.name} runs as exactly one task ({why}); it cannot scale"
+            )
+        high = max(count, SCALING_DEFAULTS[1])
+        counts[service_stack(spec.name)] = {
+            DESIRED: str(count),
+            MIN: str(count),
+            MAX: str(1 if runs_single_task(spec, config) else high),
+        }
+    return counts
 
 
 def _git_tag(reporter: Reporter) -> str:
@@ -175,9 +219,19 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--certificate-arn", default="", help="ACM certificate for the edge's HTTPS listener"
     )
+    parser.add_argument(
+        "--tasks",
+        action="append",
+        default=[],
+        metavar="SERVICE=N",
+        help="start SERVICE with N tasks (and never fewer); repeatable",
+    )
+    parser.add_argument(
+        "--alb-logs-bucket", default="", help="S3 bucket for the edge load balancer's access logs"
+    )
     parser.add_argument("--egress", choices=("endpoints", "nat"), default="endpoints")
     parser.add_argument("--storage", choices=("sqlite", "dynamodb"), default="sqlite")
-    add_observability_arguments(parser)
+    add_template_arguments(parser)
     return parser
 
 

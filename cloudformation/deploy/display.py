@@ -59,7 +59,8 @@ class Reporter:
             self._progress.advance(self._task)
 
     def say(self, text: str) -> None:
-        self.console.print(escape(text))
+        # Never wrapped: printed commands must paste as they are.
+        self.console.print(escape(text), soft_wrap=True)
 
     def event(self, stack: str, event: StackEvent) -> None:
         style = next((style for word, style in _STATUS_STYLE if word in event.status), "")
@@ -73,4 +74,4 @@ class Reporter:
             self.say(f"  {change.action:<7} {change.logical_id} ({change.resource_type}){replace}")
 
     def failure(self, text: str) -> None:
-        self.console.print(f"[red]{escape(text)}[/]")
+        self.console.print(f"[red]{escape(text)}[/]", soft_wrap=True)

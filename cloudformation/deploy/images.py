@@ -20,13 +20,19 @@ from botocore.exceptions import ClientError
 
 from cloudformation.deploy.aws import Client, DeployError
 from cloudformation.deploy.display import Reporter
+from cloudformation.operator import OPERATOR
 
 PLATFORMS = {"X86_64": "linux/amd64", "ARM64": "linux/arm64"}
 
 
 def dockerfile(name: str) -> Path:
-    """``gateway/Dockerfile`` for the gateway, ``services/<name>/Dockerfile`` otherwise."""
-    return Path("gateway/Dockerfile") if name == "gateway" else Path("services", name, "Dockerfile")
+    """``gateway/Dockerfile`` for the gateway, ``cloudformation/operator.Dockerfile`` for
+    the operator, ``services/<name>/Dockerfile`` otherwise."""
+    if name == "gateway":
+        return Path("gateway/Dockerfile")
+    if name == OPERATOR:
+        return Path("cloudformation/operator.Dockerfile")
+    return Path("services", name, "Dockerfile")
 
 
 def build_and_push(

@@ -10,7 +10,15 @@ from typing import Any
 
 from cloudformation.deploy.aws import Client, DeployError
 from cloudformation.deploy.display import Reporter
-from cloudformation.deploy.stack import Outcome, StackSpec, Waiting, apply, delete, status
+from cloudformation.deploy.stack import (
+    Outcome,
+    StackSpec,
+    Waiting,
+    apply,
+    delete,
+    exists,
+    status,
+)
 from cloudformation.names import stack_name
 
 DEFAULT_WAITING = Waiting()
@@ -22,19 +30,28 @@ class DeployResult:
     outcomes: dict[str, Outcome]
     outputs: dict[str, str]
     """Every stack's outputs merged (output keys are unique across the mesh)."""
+    not_planned: tuple[str, ...] = ()
+    """A dry run's stacks it could not plan: they import from stacks that do not exist."""
 
 
 def spec_for(
-    key: str, body: Mapping[str, Any], environment: str, values: Mapping[str, str]
+    key: str,
+    body: Mapping[str, Any],
+    environment: str,
+    values: Mapping[str, str],
+    after: tuple[str, ...] = (),
 ) -> StackSpec:
-    """The stack named ``<environment>-<key>`` with the values its template declares;
-    DeployError naming a parameter that has neither a value nor a default."""
+    """The stack named ``<environment>-<key>`` with the values its template declares,
+    deployed after the stacks ``after``; DeployError naming a parameter that has neither
+    a value nor a default."""
     declared = body.get("Parameters", {})
     chosen = {name: values[name] for name in declared if name in values}
     missing = [name for name, p in declared.items() if name not in chosen and "Default" not in p]
     if missing:
         raise DeployError(f"stack {key} needs parameter(s) {', '.join(missing)}")
-    return StackSpec(key, stack_name(environment, key), json.dumps(body, sort_keys=True), chosen)
+    return StackSpec(
+        key, stack_name(environment, key), json.dumps(body, sort_keys=True), chosen, after
+    )
 
 
 def deploy(
@@ -46,12 +63,29 @@ def deploy(
     waiting: Waiting = DEFAULT_WAITING,
     after_stack: AfterStack | None = None,
 ) -> DeployResult:
-    """Applies each stack in order; stops at the first failure (DeployError)."""
+    """Applies each stack in order; stops at the first failure (DeployError).
+
+    A dry run creates nothing, so on a fresh environment a stack that imports from one
+    the run only planned cannot be planned (its change set would fail on the missing
+    export): the dry run stops there and says so, listing what it did not plan.
+    """
     outcomes: dict[str, Outcome] = {}
     outputs: dict[str, str] = {}
+    absent: set[str] = set()
     with reporter.stacks("deploying", len(stacks)):
-        for spec in stacks:
+        for index, spec in enumerate(stacks):
             reporter.working_on(f"{spec.name}")
+            waiting_for = [key for key in spec.after if key in absent]
+            if dry_run and waiting_for:
+                rest = tuple(s.name for s in stacks[index:])
+                reporter.say(
+                    f"dry run stops at {spec.name}: it imports from {', '.join(waiting_for)},"
+                    " which do not exist yet, so its change set cannot be computed. Not planned:"
+                    f" {', '.join(rest)}. `make synth` writes every template to read instead."
+                )
+                return DeployResult(outcomes, outputs, rest)
+            if dry_run and not exists(cfn, spec.name):
+                absent.add(spec.key)
             outcomes[spec.name] = apply(cfn, spec, reporter, dry_run=dry_run, waiting=waiting)
             reporter.say(f"{spec.name}: {outcomes[spec.name].value}")
             if not dry_run:

@@ -29,6 +29,8 @@ class StackSpec:
     name: str
     body: str
     parameters: Mapping[str, str]
+    after: tuple[str, ...] = ()
+    """Keys of the stacks whose exports this one imports (they must exist first)."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,11 @@ class Outcome(Enum):
     UPDATED = "updated"
     UNCHANGED = "no changes"
     PLANNED = "planned (dry run)"
+
+
+def exists(cfn: Client, name: str) -> bool:
+    """Whether stack ``name`` exists with resources (and so its exports) in place."""
+    return status(cfn, name) not in (None, "DELETE_COMPLETE", *GONE_BEFORE_UPDATE)
 
 
 def status(cfn: Client, name: str) -> str | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import boto3
@@ -177,6 +178,28 @@ def test_dry_run_prints_change_sets_and_creates_nothing(endpoint: str) -> None:
     assert "Add     OrdersRepository (AWS::ECR::Repository)" in out.getvalue()
     statuses = {s["StackName"]: s["StackStatus"] for s in cfn.describe_stacks()["Stacks"]}
     assert statuses.get("dry-registry") in (None, "DELETE_COMPLETE")
+
+
+def test_dry_run_on_a_fresh_environment_stops_where_imports_do_not_exist_yet(
+    endpoint: str,
+) -> None:
+    """A stack importing from one the dry run only planned is not planned (its change set
+    would fail on the missing export): the run says so and lists what it skipped; once
+    that stack exists, the same dry run plans everything."""
+    cfn = client(endpoint, "cloudformation")
+    registry, app = plan("fresh")
+    ordered = [registry, replace(app, after=("registry",))]
+    reporter, out = captured()
+
+    result = deploy(cfn, ordered, reporter, dry_run=True, waiting=FAST)
+
+    assert result.outcomes == {"fresh-registry": Outcome.PLANNED}
+    assert result.not_planned == ("fresh-app",)
+    assert "dry run stops at fresh-app: it imports from registry" in out.getvalue()
+    deploy(cfn, [registry], captured()[0], waiting=FAST)
+    again = deploy(cfn, ordered, captured()[0], dry_run=True, waiting=FAST)
+    assert again.outcomes == {"fresh-registry": Outcome.UNCHANGED, "fresh-app": Outcome.PLANNED}
+    assert again.not_planned == ()
 
 
 def test_destroy_empties_ecr_then_deletes_every_stack(endpoint: str) -> None:

@@ -12,7 +12,7 @@ import pytest
 
 from cloudformation import CfnConfigError, StackConfig, build_network, build_service, deploy_order
 from cloudformation.__main__ import main
-from cloudformation.network import INTERFACE_ENDPOINTS
+from cloudformation.network import EXEC_ENDPOINT, INTERFACE_ENDPOINTS
 from meshkit.manifest import Manifest, parse_manifest
 
 BASE = StackConfig()
@@ -34,8 +34,9 @@ def endpoint_services(config: StackConfig) -> set[str]:
 
 
 def test_default_egress_is_vpc_endpoints_without_nat() -> None:
-    """By default tasks reach ECR, logs, SSM and S3 through endpoints; no NAT, no EIP."""
-    assert endpoint_services(BASE) == {*INTERFACE_ENDPOINTS, "s3", "dynamodb"}
+    """By default tasks reach ECR, logs, SSM and S3 through endpoints (and the operator
+    shell Session Manager's channels); no NAT, no EIP."""
+    assert endpoint_services(BASE) == {*INTERFACE_ENDPOINTS, EXEC_ENDPOINT, "s3", "dynamodb"}
     assert "AWS::EC2::NatGateway" not in types(BASE)
     assert types(BASE).count("AWS::EC2::Subnet") == 4
 
@@ -95,7 +96,10 @@ def test_new_manifest_entry_yields_its_own_service_stack() -> None:
         ({"grace_s": 30.0, "stop_timeout_s": 20}, r"below drain delay \+ grace"),
         ({"idle_timeout_s": 60}, "must exceed the 60 s keepalive"),
         ({"idle_timeout_s": 601}, "60..600"),
-        ({"per_request_timeout_s": 0}, "per_request_timeout_s must be positive"),
+        ({"stream_heartbeat_s": 120.0}, r"idle_timeout_s=300 is below 3 stream heartbeats"),
+        ({"alb_idle_timeout_s": 120}, r"alb_idle_timeout_s=120 is below 3 stream heartbeats"),
+        ({"cpu": 256, "memory_mib": 512}, "beside the Service Connect proxy"),
+        ({"health_check_grace_s": -1}, "health_check_grace_s must not be negative"),
         ({"availability_zones": 4}, "availability_zones must be 2 or 3"),
         ({"cpu": 256, "memory_mib": 4096}, "not a Fargate task size"),
         ({"vpc_cidr": "10.0.0.0/24"}, "vpc_cidr must be a /16../20 block"),

@@ -172,17 +172,16 @@ def test_gateway_is_a_service_connect_client_with_no_services() -> None:
     assert "Services" not in connect
 
 
-def test_upstream_addresses_are_the_service_stacks_exported_endpoints() -> None:
-    """SHOPMESH_<NAME>_ADDR of every upstream imports that service's Service Connect
-    endpoint, which its stack exports as name:grpc_port."""
+def test_upstream_addresses_are_the_service_stacks_exported_names_and_manifest_ports() -> None:
+    """SHOPMESH_<NAME>_ADDR of every upstream joins the Service Connect name its stack
+    exports with the port from the manifest (a port is never imported)."""
     variables = env()
     for name in GATEWAY.upstreams:
-        key = Exports.connect_endpoint(name)
-        assert variables[dependency_env_name(name)] == {
-            "Fn::ImportValue": {"Fn::Sub": f"${{EnvironmentName}}-{key}"}
-        }
-        port = CONFIG.manifest.service(name).grpc_port
-        assert MESH_STACKS[f"svc-{name}"]["Outputs"][key]["Value"] == f"{name}:{port}"
+        key = Exports.connect_name(name)
+        port = str(CONFIG.manifest.service(name).grpc_port)
+        imported = {"Fn::ImportValue": {"Fn::Sub": f"${{EnvironmentName}}-{key}"}}
+        assert variables[dependency_env_name(name)] == {"Fn::Join": [":", [imported, port]]}
+        assert MESH_STACKS[f"svc-{name}"]["Outputs"][key]["Value"] == name
 
 
 def test_gateway_container_runs_non_root_with_health_check_and_drain_room() -> None:
@@ -225,8 +224,9 @@ def test_gateway_url_output_follows_the_certificate(has_certificate: bool, schem
 
 
 def test_edge_deploys_last_after_every_upstream_stack() -> None:
-    """The edge stack comes after the service stacks it imports endpoints from."""
-    stacks = deploy_order(CONFIG)
+    """The edge stack comes after the service stacks it imports from (only the operator's
+    tooling stack follows it)."""
+    stacks = [stack for stack in deploy_order(CONFIG) if stack.key != "operator"]
     assert stacks[-1].key == "edge"
     assert {f"svc-{name}" for name in GATEWAY.upstreams} <= set(stacks[-1].after)
 

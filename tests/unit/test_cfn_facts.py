@@ -121,27 +121,49 @@ def test_stop_timeout_covers_drain_delay_and_grace(spec: ServiceSpec) -> None:
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
-def test_service_connect_alias_and_timeouts(spec: ServiceSpec) -> None:
-    """Alias = name:grpc_port; no per-request timeout when streaming; idle above keepalive."""
+def test_service_connect_alias_and_no_per_request_timeout(spec: ServiceSpec) -> None:
+    """Alias = name:grpc_port; no per-request timeout for any service, since every one
+    serves the health Watch stream that clients hold open through the proxy."""
     service = one(service_stack(spec.name), "AWS::ECS::Service")
     connect = service["ServiceConnectConfiguration"]
     assert connect["Enabled"] is True
     (entry,) = connect["Services"]
     assert entry["PortName"] == "grpc"
     assert entry["ClientAliases"] == [{"DnsName": spec.name, "Port": spec.grpc_port}]
-    timeout = entry["Timeout"]
-    assert timeout["IdleTimeoutSeconds"] > KEEPALIVE_TIME_MS / 1000
-    if spec.streaming_rpcs:
-        assert timeout["PerRequestTimeoutSeconds"] == 0
-    else:
-        assert timeout["PerRequestTimeoutSeconds"] > 0
+    assert entry["Timeout"]["PerRequestTimeoutSeconds"] == 0
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_every_proxy_idle_timeout_spans_three_heartbeats_and_a_keepalive(
+    spec: ServiceSpec,
+) -> None:
+    """The timing rule (docs/AWS.md): Service Connect's and Lattice's idle timeouts are at
+    least three of the stream heartbeats the task is told to send, and above keepalive."""
+    env = {e["Name"]: e["Value"] for e in container(spec)["Environment"]}
+    heartbeat = float(env["SHOPMESH_STREAM_HEARTBEAT_S"])
+    (entry,) = one(service_stack(spec.name), "AWS::ECS::Service")["ServiceConnectConfiguration"][
+        "Services"
+    ]
     lattice = one(service_stack(spec.name), "AWS::VpcLattice::Service")
-    assert lattice["IdleTimeoutSeconds"] > KEEPALIVE_TIME_MS / 1000
+    for idle in (entry["Timeout"]["IdleTimeoutSeconds"], lattice["IdleTimeoutSeconds"]):
+        assert idle >= 3 * heartbeat
+        assert idle > KEEPALIVE_TIME_MS / 1000
 
 
-def test_some_services_stream_and_some_do_not() -> None:
-    """The manifest exercises both branches of the per-request timeout rule."""
-    assert {bool(spec.streaming_rpcs) for spec in SPECS} == {True, False}
+def test_the_balancer_idle_timeout_spans_three_heartbeats_too() -> None:
+    """The gateway's NDJSON streams (WatchOrders) cross the load balancer: the rule holds
+    there as well."""
+    attributes = {
+        a["Key"]: a["Value"]
+        for a in one("edge", "AWS::ElasticLoadBalancingV2::LoadBalancer")["LoadBalancerAttributes"]
+        if isinstance(a, dict) and "Key" in a
+    }
+    heartbeat = float(
+        {e["Name"]: e["Value"] for e in container(SPECS[0])["Environment"]}[
+            "SHOPMESH_STREAM_HEARTBEAT_S"
+        ]
+    )
+    assert int(attributes["idle_timeout.timeout_seconds"]) >= 3 * heartbeat
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
@@ -218,21 +240,24 @@ def test_lattice_prefix_lists_reach_both_ports(spec: ServiceSpec) -> None:
 
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
 def test_service_imports_match_the_call_graph(spec: ServiceSpec) -> None:
-    """A service stack imports exactly its dependencies' endpoints, as their address variables."""
+    """A service stack imports exactly its dependencies' Service Connect names, and its
+    address variables join each name with the port from the manifest."""
     key = service_stack(spec.name)
-    endpoint_imports = {
+    name_imports = {
         value["Fn::Sub"].removeprefix("${EnvironmentName}-")
         for value in imports(TEMPLATES[key])
-        if value["Fn::Sub"].endswith("ServiceConnectEndpoint")
+        if value["Fn::Sub"].endswith("ServiceConnectName")
     }
-    assert endpoint_imports == {Exports.connect_endpoint(dep) for dep in spec.depends_on}
+    assert name_imports == {Exports.connect_name(dep) for dep in spec.depends_on}
     env = {e["Name"]: e["Value"] for e in container(spec)["Environment"]}
     for dep in spec.depends_on:
-        exported = TEMPLATES[service_stack(dep)]["Outputs"][Exports.connect_endpoint(dep)]
-        assert exported["Value"] == f"{dep}:{CONFIG.manifest.service(dep).grpc_port}"
-        assert env[dependency_env_name(dep)] == {
-            "Fn::ImportValue": {"Fn::Sub": f"${{EnvironmentName}}-{Exports.connect_endpoint(dep)}"}
+        exported = TEMPLATES[service_stack(dep)]["Outputs"][Exports.connect_name(dep)]
+        assert exported["Value"] == dep
+        imported = {
+            "Fn::ImportValue": {"Fn::Sub": f"${{EnvironmentName}}-{Exports.connect_name(dep)}"}
         }
+        port = str(CONFIG.manifest.service(dep).grpc_port)
+        assert env[dependency_env_name(dep)] == {"Fn::Join": [":", [imported, port]]}
 
 
 def test_deploy_order_puts_every_stack_after_what_it_imports() -> None:
@@ -278,10 +303,11 @@ def test_mesh_has_insights_namespace_vpc_association_and_access_logs() -> None:
 
 
 def test_registry_has_one_scanned_immutable_repository_per_image() -> None:
-    """One repository per service plus the gateway, immutable tags, scan on push, lifecycle."""
+    """One repository per service plus the gateway and the operator, immutable tags, scan
+    on push, lifecycle."""
     repos = resources("registry", "AWS::ECR::Repository")
     names = {r["RepositoryName"]["Fn::Sub"].split("/")[1] for r in repos}
-    assert names == {*IDS, "gateway"}
+    assert names == {*IDS, "gateway", "operator"}
     for repo in repos:
         assert repo["ImageTagMutability"] == "IMMUTABLE"
         assert repo["ImageScanningConfiguration"] == {"ScanOnPush": True}

@@ -81,7 +81,7 @@ def test_tracing_changes_only_the_task_stacks() -> None:
     ("change", "message"),
     [
         ({"egress": "endpoints"}, "egress='nat'"),
-        ({"collector_memory_mib": 384}, "larger Fargate size"),
+        ({"collector_memory_mib": 768}, "larger Fargate size"),
         ({"collector_cpu": 192}, "larger Fargate size"),
         ({"collector_cpu": 0}, "larger Fargate size"),
     ],

@@ -17,6 +17,7 @@ import pytest
 import yaml  # type: ignore[import-untyped]  # PyYAML (via the dev extras) ships no stubs
 
 from cloudformation.deploy.images import bake_definition, dockerfile
+from cloudformation.operator import OPERATOR, SESSION_S
 from meshkit.env import dependency_env_name
 from meshkit.manifest import Manifest, load_manifest
 from meshkit.runtime.config import DEFAULT_DRAIN_DELAY_S, DEFAULT_GRACE_S
@@ -74,7 +75,7 @@ def stages(path: Path) -> tuple[dict[str, str], list[Stage]]:
     found: list[Stage] = []
     for keyword, rest in instructions(path.read_text()):
         if keyword == "FROM":
-            words = rest.split()
+            words = [word for word in rest.split() if not word.startswith("--")]  # --platform
             name = words[2] if len(words) == 3 and words[1].upper() == "AS" else None
             found.append(Stage(base=_expand(words[0], args), name=name))
         elif not found:
@@ -150,7 +151,8 @@ def processes(manifest: Manifest = MANIFEST) -> list[Process]:
 
 PROCESSES = processes()
 BY_NAME = {p.name: p for p in PROCESSES}
-DOCKERFILES = [BASE_DOCKERFILE, *(p.dockerfile for p in PROCESSES)]
+OPERATOR_DOCKERFILE = ROOT / dockerfile(OPERATOR)
+DOCKERFILES = [BASE_DOCKERFILE, *(p.dockerfile for p in PROCESSES), OPERATOR_DOCKERFILE]
 
 
 def test_manifest_has_a_gateway_and_services() -> None:
@@ -394,9 +396,13 @@ def test_compose_waits_out_the_drain_before_killing(process: Process) -> None:
 def test_deploy_bakes_the_shared_base_into_every_process_image() -> None:
     """``make deploy`` builds each process from its own Dockerfile with the root
     Dockerfile's image as its ``shopmesh-base`` context, and pushes only the processes."""
-    repositories = {"catalog": "123.dkr.ecr.eu-west-1.amazonaws.com/x-catalog", "gateway": "g"}
+    repositories = {
+        "catalog": "123.dkr.ecr.eu-west-1.amazonaws.com/x-catalog",
+        "gateway": "g",
+        OPERATOR: "o",
+    }
     bake = bake_definition(repositories, "abc", "linux/arm64")
-    assert bake["group"]["default"]["targets"] == ["catalog", "gateway"]
+    assert bake["group"]["default"]["targets"] == ["catalog", "gateway", OPERATOR]
     assert bake["target"]["base"]["dockerfile"] == "Dockerfile"
     assert "tags" not in bake["target"]["base"]
     for name, uri in repositories.items():
@@ -407,3 +413,21 @@ def test_deploy_bakes_the_shared_base_into_every_process_image() -> None:
         assert target["contexts"] == {"shopmesh-base": "target:base"}
         assert target["tags"] == [f"{uri}:abc"]
         assert target["platforms"] == ["linux/arm64"]
+
+
+def test_operator_image_adds_a_pinned_grpcurl_and_the_proxy_to_the_shared_image() -> None:
+    """The operator image builds grpcurl from a pinned version for the target platform in
+    a Go stage, then adds it and this repo's cloudformation package (the SigV4 proxy) to
+    the shared image; it serves nothing and outlives no session."""
+    _, (builder, image) = stages(OPERATOR_DOCKERFILE)
+    assert builder.name == "grpcurl"
+    (install,) = builder.all("RUN")
+    assert re.search(r"github\.com/fullstorydev/grpcurl/cmd/grpcurl@v\d+\.\d+\.\d+\b", install)
+    assert "GOARCH=$TARGETARCH" in install
+    assert image.base == BASE_IMAGE
+    copies = image.all("COPY")
+    assert "--from=grpcurl /out/grpcurl /usr/local/bin/grpcurl" in copies
+    assert "cloudformation/ /opt/shopmesh/cloudformation/" in copies
+    assert in_build_context("cloudformation/sigv4_proxy.py")
+    assert env_of(image)["PYTHONPATH"] == "/opt/shopmesh"
+    assert json.loads(image.last("CMD") or "null") == ["sleep", str(SESSION_S)]
