@@ -9,12 +9,14 @@ too.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from troposphere import Template
 
-from cloudformation.config import StackConfig, validate
+from cloudformation.config import CfnConfigError, StackConfig, validate
 from cloudformation.edge import build_edge
 from cloudformation.mesh import build_mesh
 from cloudformation.names import (
@@ -91,3 +93,55 @@ def deploy_order(config: StackConfig) -> tuple[Stack, ...]:
         else ()
     )
     return platform + services + edge + operator
+
+
+def check_imports(stacks: Sequence[Stack], bodies: Mapping[str, Mapping[str, Any]]) -> None:
+    """Refuses, naming the stack and the export, a plan in which a stack imports what none
+    of the stacks it deploys after exports: CloudFormation would fail it half-way through
+    a deployment, after the stacks before it had changed."""
+    exported_by = {
+        json_key(output["Export"]["Name"]): stack.key
+        for stack in stacks
+        for output in bodies[stack.key].get("Outputs", {}).values()
+        if "Export" in output
+    }
+    for stack in stacks:
+        for name in _imports(bodies[stack.key]):
+            producer = exported_by.get(json_key(name))
+            if producer is None or producer not in _before(stack, stacks):
+                where = (
+                    "no stack exports it"
+                    if producer is None
+                    else f"it does not deploy after {producer}, which exports it"
+                )
+                raise CfnConfigError(f"stack {stack.key} imports {name!r}, but {where}")
+
+
+def json_key(value: Any) -> str:
+    """A template value (a string or an intrinsic function) as a comparable key."""
+    return json.dumps(value, sort_keys=True)
+
+
+def _before(stack: Stack, stacks: Sequence[Stack]) -> set[str]:
+    """The keys ``stack`` deploys after, directly or through those it deploys after."""
+    by_key = {s.key: s for s in stacks}
+    seen: set[str] = set()
+    pending = list(stack.after)
+    while pending:
+        key = pending.pop()
+        if key not in seen and key in by_key:
+            seen.add(key)
+            pending.extend(by_key[key].after)
+    return seen
+
+
+def _imports(node: Any) -> Iterator[Any]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "Fn::ImportValue":
+                yield value
+            else:
+                yield from _imports(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _imports(item)

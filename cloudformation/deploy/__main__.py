@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from cloudformation.__main__ import add_template_arguments
 from cloudformation.config import CfnConfigError, StackConfig, check_environment_name, validate
@@ -20,7 +21,7 @@ from cloudformation.deploy.run import DEFAULT_WAITING, deploy, destroy, spec_for
 from cloudformation.deploy.stack import StackSpec
 from cloudformation.fargate import DESIRED, MAX, MIN, SCALING_DEFAULTS, runs_single_task
 from cloudformation.names import REGISTRY, STORAGE, Exports, service_stack, stack_name
-from cloudformation.plan import deploy_order
+from cloudformation.plan import check_imports, deploy_order
 from cloudformation.registry import image_names
 from cloudformation.secrets import load_secrets
 
@@ -34,12 +35,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Everything that can be refused without AWS is refused before the first call.
         config = stack_config(args)
         counts = task_counts(args.tasks, config)
+        plan = deploy_order(config)
+        bodies = {stack.key: stack.build().to_dict() for stack in plan}
+        check_imports(plan, bodies)
         aws = Aws(args.region, args.endpoint_url)
         identity = aws.identity()
         reporter.say(f"account {identity.account} as {identity.arn}, region {identity.region}")
         if args.command == "destroy":
             return _destroy(aws, config, args, reporter)
-        return _deploy(aws, config, counts, args, reporter, identity.region)
+        return _deploy(aws, config, bodies, counts, args, reporter, identity.region)
     except (DeployError, CfnConfigError) as exc:
         reporter.failure(f"error: {exc}")
         return 1
@@ -48,6 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _deploy(
     aws: Aws,
     config: StackConfig,
+    bodies: Mapping[str, Mapping[str, Any]],
     counts: Mapping[str, Mapping[str, str]],
     args: argparse.Namespace,
     reporter: Reporter,
@@ -67,7 +72,7 @@ def _deploy(
     specs = [
         spec_for(
             stack.key,
-            stack.build().to_dict(),
+            bodies[stack.key],
             args.environment,
             {**values, **counts.get(stack.key, {})},
             stack.after,

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from cloudformation import StackConfig, deploy_order
+from cloudformation import CfnConfigError, StackConfig, deploy_order
 from cloudformation.config import (
     APP_MIN_CPU,
     APP_MIN_MEMORY_MIB,
@@ -20,6 +20,7 @@ from cloudformation.config import (
     SERVICE_CONNECT_PROXY_MEMORY_MIB,
 )
 from cloudformation.names import service_stack
+from cloudformation.plan import check_imports
 from meshkit.manifest import Manifest
 
 SQLITE = StackConfig()
@@ -172,3 +173,14 @@ def test_alb_access_logs_are_an_option_off_by_default() -> None:
         attributes
     )
     assert '"access_logs.s3.bucket", "Value": {"Ref": "AccessLogsBucket"}' in attributes
+
+
+def test_a_plan_whose_imports_come_from_nowhere_earlier_is_refused() -> None:
+    """The deploy checks, before any AWS call, that every import of a stack is exported by
+    a stack it deploys after; the real plan passes, a broken one is named."""
+    plan = deploy_order(SQLITE)
+    bodies = {stack.key: stack.build().to_dict() for stack in plan}
+    check_imports(plan, bodies)
+    broken = [replace(s, after=("network",)) if s.key == "svc-orders" else s for s in plan]
+    with pytest.raises(CfnConfigError, match=r"stack svc-orders imports .* does not deploy after"):
+        check_imports(broken, bodies)
