@@ -182,8 +182,8 @@ async def _assert_unknown_path(
 
 @pytest.mark.parametrize("rpc", list(INTERNAL))
 async def test_internal_rpcs_are_not_routed_in_either_mode(shop: Shop, rpc: str) -> None:
-    """An internal RPC is a 404 like any unknown path, by default and with admin routes
-    on, with or without the admin API key."""
+    """R-A5: an internal RPC is a 404 like any unknown path, by default and with admin
+    routes on, with or without the admin API key."""
     method, path, options = INTERNAL[rpc]
     for edge in (shop.closed, shop.admin):
         await _assert_unknown_path(shop, edge, method, path, **options)
@@ -206,7 +206,7 @@ async def test_an_internal_charge_at_the_edge_takes_no_money(shop: Shop) -> None
 
 @pytest.mark.parametrize("rpc", list(ADMIN))
 async def test_admin_rpcs_are_not_routed_by_default(shop: Shop, rpc: str) -> None:
-    """Without admin routes, an admin RPC is a 404 like any unknown path, even for a
+    """R-A5: without admin routes, an admin RPC is a 404 like any unknown path, even for a
     caller with a valid API key."""
     method, path, options = ADMIN[rpc]
     await _assert_unknown_path(shop, shop.closed, method, path, **options)
