@@ -131,7 +131,7 @@ synth: $(GEN_STAMP) ## CloudFormation templates of every stack, JSON and YAML: b
 ENVIRONMENT ?= shopmesh
 STACK_FLAGS = $(if $(EGRESS),--egress $(EGRESS)) $(if $(STORAGE),--storage $(STORAGE)) \
 	$(if $(filter 1,$(TRACING)),--tracing) $(if $(SECRETS),--secrets $(SECRETS)) \
-	$(if $(filter 0,$(OPERATOR)),--no-operator)
+	$(if $(filter 0,$(OPERATOR)),--no-operator) $(if $(ADMIN_API_KEYS),--admin-api-keys $(ADMIN_API_KEYS))
 DEPLOY_FLAGS = --environment $(ENVIRONMENT) $(if $(REGION),--region $(REGION)) $(STACK_FLAGS) \
 	$(if $(filter 1,$(DRY_RUN)),--dry-run) $(if $(filter 1,$(SKIP_IMAGES)),--skip-images) \
 	$(if $(CERTIFICATE_ARN),--certificate-arn $(CERTIFICATE_ARN)) \
@@ -139,7 +139,7 @@ DEPLOY_FLAGS = --environment $(ENVIRONMENT) $(if $(REGION),--region $(REGION)) $
 	$(if $(ALB_LOGS_BUCKET),--alb-logs-bucket $(ALB_LOGS_BUCKET))
 
 .PHONY: deploy
-deploy: $(GEN_STAMP) ## Deploy every stack with change sets (REGION=, ENVIRONMENT=, DRY_RUN=1, SKIP_IMAGES=1, CERTIFICATE_ARN=, EGRESS=nat, STORAGE=dynamodb, TASKS="catalog=3", PRINCIPALS=, ALB_LOGS_BUCKET=, OPERATOR=0)
+deploy: $(GEN_STAMP) ## Deploy every stack with change sets (REGION=, ENVIRONMENT=, DRY_RUN=1, SKIP_IMAGES=1, CERTIFICATE_ARN=, EGRESS=nat, STORAGE=dynamodb, TASKS="catalog=3", PRINCIPALS=, ALB_LOGS_BUCKET=, OPERATOR=0, ADMIN_API_KEYS=/ssm/param)
 	$(BIN)/python -m cloudformation.deploy deploy $(DEPLOY_FLAGS)
 
 .PHONY: destroy

@@ -7,11 +7,18 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from cloudformation.config import STORAGES, CfnConfigError, StackConfig
+from cloudformation.config import (
+    ADMIN_KEYS_VARIABLE,
+    STORAGES,
+    CfnConfigError,
+    StackConfig,
+    validate,
+)
 from cloudformation.secrets import load_secrets
 from cloudformation.synth import synth
-from meshkit.manifest import DEFAULT_MANIFEST, ManifestError, load_manifest
+from meshkit.manifest import DEFAULT_MANIFEST, GATEWAY_NAME, ManifestError, load_manifest
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -21,29 +28,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = commands.add_parser("synth", help="write every stack as JSON and YAML")
     command.add_argument("--out", type=Path, default=Path("build/cloudformation"))
     command.add_argument("--manifest", type=Path, default=DEFAULT_MANIFEST)
-    command.add_argument("--egress", choices=("endpoints", "nat"), default="endpoints")
     command.add_argument("--nat-per-az", action="store_true")
     command.add_argument("--azs", type=int, choices=(2, 3), default=2)
-    command.add_argument(
-        "--storage",
-        choices=STORAGES,
-        default="sqlite",
-        help="where stateful services keep data on AWS (dynamodb adds the storage stack)",
-    )
     add_template_arguments(command)
     args = parser.parse_args(argv)
     try:
-        secrets, keys = load_secrets(args.secrets) if args.secrets else ({}, ())
-        config = StackConfig(
+        config = template_config(
+            args,
             manifest=load_manifest(args.manifest),
-            egress=args.egress,
             nat_per_az=args.nat_per_az,
             availability_zones=args.azs,
-            storage=args.storage,
-            tracing=args.tracing,
-            secrets=secrets,
-            secrets_kms_keys=keys,
-            operator=not args.no_operator,
         )
         paths = synth(config, args.out)
     except (CfnConfigError, ManifestError) as exc:
@@ -55,9 +49,44 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def template_config(args: argparse.Namespace, **more: Any) -> StackConfig:
+    """The StackConfig of the template choices ``synth`` and ``deploy`` share (destroy
+    must know them too, to know which stacks exist), plus ``more``; validated."""
+    secrets, keys = load_secrets(args.secrets) if args.secrets else ({}, ())
+    if args.admin_api_keys:
+        gateway = {**secrets.get(GATEWAY_NAME, {}), ADMIN_KEYS_VARIABLE: args.admin_api_keys}
+        secrets = {**secrets, GATEWAY_NAME: gateway}
+    return validate(
+        StackConfig(
+            egress=args.egress,
+            storage=args.storage,
+            tracing=args.tracing,
+            secrets=secrets,
+            secrets_kms_keys=keys,
+            operator=not args.no_operator,
+            edge_admin=bool(args.admin_api_keys),
+            **more,
+        )
+    )
+
+
 def add_template_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--tracing``, ``--secrets FILE`` and ``--no-operator``, shared with
-    ``cloudformation.deploy`` (whose destroy must know which stacks exist)."""
+    """``--egress``, ``--storage``, ``--tracing``, ``--secrets FILE``, ``--admin-api-keys``
+    and ``--no-operator``, shared with ``cloudformation.deploy``."""
+    parser.add_argument("--egress", choices=("endpoints", "nat"), default="endpoints")
+    parser.add_argument(
+        "--storage",
+        choices=STORAGES,
+        default="sqlite",
+        help="where stateful services keep data on AWS (dynamodb adds the storage stack)",
+    )
+    parser.add_argument(
+        "--admin-api-keys",
+        default="",
+        metavar="SOURCE",
+        help="route the admin RPCs at the edge, behind the API keys in this SSM parameter"
+        " or Secrets Manager secret (client:secret entries)",
+    )
     parser.add_argument(
         "--no-operator",
         action="store_true",

@@ -149,6 +149,9 @@ class StackConfig:
     """Run the ADOT collector beside every process and send its traces to X-Ray."""
     collector_cpu: int = DEFAULT_COLLECTOR_CPU
     collector_memory_mib: int = DEFAULT_COLLECTOR_MEMORY_MIB
+    edge_admin: bool = False
+    """Route the contract's ADMIN RPCs at the edge too (GATEWAY_ADMIN_ROUTES=1), each
+    behind an API key: the gateway's secrets must then give it GATEWAY_API_KEYS."""
     operator: bool = True
     """The operator stack: a task definition to run in the mesh's VPC and open a shell in
     (ECS Exec), with grpcurl and the SigV4 proxy, the way in to the Lattice services."""
@@ -186,6 +189,7 @@ def validate(config: StackConfig) -> StackConfig:
     _check_task_size(config)
     _check_tracing(config)
     _check_secrets(config)
+    _check_edge_admin(config)
     _check_manifest(config.manifest)
     return config
 
@@ -290,6 +294,24 @@ def _check_tracing(config: StackConfig) -> None:
             f" {app_memory} MiB beside the Service Connect proxy and a"
             f" {config.collector_cpu}/{config.collector_memory_mib} collector; the app needs"
             f" at least {APP_MIN_CPU}/{APP_MIN_MEMORY_MIB}: choose a larger Fargate size"
+        )
+
+
+ADMIN_KEYS_VARIABLE = "GATEWAY_API_KEYS"
+"""Where the gateway reads its API keys (client:secret entries): from SSM or Secrets
+Manager through the task's secrets, never from the template."""
+
+
+def _check_edge_admin(config: StackConfig) -> None:
+    gateway = config.manifest.gateway
+    if not config.edge_admin:
+        return
+    if gateway is None:
+        raise CfnConfigError("edge_admin needs a [gateway] in the manifest")
+    if ADMIN_KEYS_VARIABLE not in config.secrets.get(gateway.name, {}):
+        raise CfnConfigError(
+            f"edge_admin routes admin RPCs behind API keys, but the gateway has no"
+            f" {ADMIN_KEYS_VARIABLE} secret (ADMIN_API_KEYS=<SSM parameter or secret ARN>)"
         )
 
 

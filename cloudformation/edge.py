@@ -83,13 +83,16 @@ def build_edge(config: StackConfig) -> Template:
 def environment(gateway: GatewaySpec, config: StackConfig) -> dict[str, object]:
     """The gateway's port and drain timings (so StopTimeout is known to cover them), an
     idle keep-alive above the balancer's, the balancer's nodes (anywhere in the VPC) as
-    trusted X-Forwarded-For sources, and each upstream's Service Connect address."""
+    trusted X-Forwarded-For sources, admin routes when asked for (their API keys come as
+    a secret), and each upstream's Service Connect address."""
     values: dict[str, object] = {
         "GATEWAY_PORT": str(gateway.http_port),
         "GATEWAY_DRAIN_GRACE_S": f"{config.gateway_drain_s:g}",
         "GATEWAY_SHUTDOWN_GRACE_S": f"{config.gateway_grace_s:g}",
         "GATEWAY_KEEP_ALIVE_S": str(config.alb_idle_timeout_s + KEEP_ALIVE_MARGIN_S),
         "GATEWAY_FORWARDED_ALLOW_IPS": imported(Exports.VPC_CIDR),
+        # Off by default: the contract's admin RPCs are not routed at all.
+        **({"GATEWAY_ADMIN_ROUTES": "1"} if config.edge_admin else {}),
     }
     for name in gateway.upstreams:
         values[dependency_env_name(name)] = connect_address(name, config)

@@ -11,8 +11,8 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from cloudformation.__main__ import add_template_arguments
-from cloudformation.config import CfnConfigError, StackConfig, check_environment_name, validate
+from cloudformation.__main__ import add_template_arguments, template_config
+from cloudformation.config import CfnConfigError, StackConfig, check_environment_name
 from cloudformation.deploy.aws import Aws, DeployError, lattice_prefix_lists
 from cloudformation.deploy.commands import curl_commands, lattice_commands
 from cloudformation.deploy.display import Reporter
@@ -23,7 +23,6 @@ from cloudformation.fargate import DESIRED, MAX, MIN, SCALING_DEFAULTS, runs_sin
 from cloudformation.names import REGISTRY, STORAGE, Exports, service_stack, stack_name
 from cloudformation.plan import check_imports, deploy_order
 from cloudformation.registry import image_names
-from cloudformation.secrets import load_secrets
 
 DEFAULT_ENVIRONMENT = "shopmesh"
 
@@ -142,17 +141,7 @@ def stack_config(args: argparse.Namespace) -> StackConfig:
     ``destroy`` needs them too, to know which stacks exist. The environment name is
     checked here, before any AWS call."""
     check_environment_name(args.environment)
-    secrets, keys = load_secrets(args.secrets) if args.secrets else ({}, ())
-    return validate(
-        StackConfig(
-            egress=args.egress,
-            storage=args.storage,
-            tracing=args.tracing,
-            secrets=secrets,
-            secrets_kms_keys=keys,
-            operator=not args.no_operator,
-        )
-    )
+    return template_config(args)
 
 
 def task_counts(wanted: Sequence[str], config: StackConfig) -> dict[str, dict[str, str]]:
@@ -234,8 +223,6 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--alb-logs-bucket", default="", help="S3 bucket for the edge load balancer's access logs"
     )
-    parser.add_argument("--egress", choices=("endpoints", "nat"), default="endpoints")
-    parser.add_argument("--storage", choices=("sqlite", "dynamodb"), default="sqlite")
     add_template_arguments(parser)
     return parser
 

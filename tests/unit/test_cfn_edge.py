@@ -11,6 +11,7 @@ import pytest
 
 from cloudformation import CfnConfigError, StackConfig, build_edge, deploy_order
 from cloudformation.alb import HAS_CERTIFICATE
+from cloudformation.deploy.__main__ import _parser, stack_config
 from cloudformation.names import Exports
 from meshkit.env import dependency_env_name
 from meshkit.manifest import GatewaySpec
@@ -237,3 +238,24 @@ def test_manifest_without_gateway_has_no_edge() -> None:
     assert "edge" not in [stack.key for stack in deploy_order(config)]
     with pytest.raises(CfnConfigError, match="no \\[gateway\\]"):
         build_edge(config)
+
+
+def test_admin_routes_are_off_unless_asked_for_and_then_need_keys_from_a_secret() -> None:
+    """By default the gateway is told nothing of admin routes (they are not routed); with
+    --admin-api-keys it routes them and reads GATEWAY_API_KEYS from that SSM parameter as
+    an ECS secret; asking for them without keys is refused by name."""
+    assert "GATEWAY_ADMIN_ROUTES" not in env()
+    args = _parser().parse_args(["deploy", "--admin-api-keys", "/shopmesh/edge/admin-keys"])
+    admin = json.loads(build_edge(stack_config(args)).to_json())
+    (container,) = [
+        r["Properties"]["ContainerDefinitions"][0]
+        for r in admin["Resources"].values()
+        if r["Type"] == "AWS::ECS::TaskDefinition"
+    ]
+    variables = {e["Name"]: e["Value"] for e in container["Environment"]}
+    assert variables["GATEWAY_ADMIN_ROUTES"] == "1"
+    (secret,) = container["Secrets"]
+    assert secret["Name"] == "GATEWAY_API_KEYS"
+    assert "/shopmesh/edge/admin-keys" in json.dumps(secret["ValueFrom"])
+    with pytest.raises(CfnConfigError, match="gateway has no GATEWAY_API_KEYS secret"):
+        build_edge(replace(CONFIG, edge_admin=True))
