@@ -244,3 +244,30 @@ async def test_go_service_drains_when_its_stdin_closes(tmp_path: Path) -> None:
         assert b'"serving"' in await process.stderr.readline()
         process.stdin.close()
         assert await process.wait() == 0
+
+
+async def test_go_service_joins_the_callers_trace(tmp_path: Path) -> None:
+    """With OTEL_TRACES_EXPORTER=console the Go server continues the caller's W3C trace:
+    its span and its access-log line carry the trace id of the incoming traceparent."""
+    trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+    env = {"OTEL_TRACES_EXPORTER": "console", "SHOPMESH_ACCESS_LOG": "1"}
+    async with (
+        running_service("pricing", GO, tmp_path, env) as running,
+        grpc.aio.insecure_channel(running.address) as channel,
+    ):
+        stub = pricing_pb2_grpc.PricingServiceStub(channel)
+        request = pricing_pb2.QuoteRequest(
+            items=[pricing_pb2.QuoteItem(sku="SKU-00001", quantity=1)], region="DE"
+        )
+        traceparent = f"00-{trace_id}-00f067aa0ba902b7-01"
+        await stub.Quote(request, timeout=5, metadata=(("traceparent", traceparent),))
+        assert await running.terminate() == 0
+    access = [
+        json.loads(line)
+        for line in running.stderr
+        if line.startswith("{") and '"shopmesh.access"' in line and "Quote" in line
+    ]
+    assert [entry["trace_id"] for entry in access] == [trace_id]
+    spans = "\n".join(line for line in running.stderr if not line.startswith('{"ts"'))
+    assert trace_id in spans
+    assert "shopmesh.pricing.v1.PricingService/Quote" in spans
