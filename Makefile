@@ -51,6 +51,10 @@ $(BUF): tools/package.json tools/package-lock.json
 buf-lint: $(GEN_STAMP) $(BUF) ## buf lint on the protoc-built image (googleapis excluded)
 	$(BUF) lint gen/descriptors.binpb --exclude-path google
 
+.PHONY: buf-breaking
+buf-breaking: $(GEN_STAMP) $(BUF) ## buf breaking: the contracts against the previous commit's (AGAINST=<git ref>)
+	$(BIN)/python -m tools.buf_breaking $(if $(AGAINST),--against $(AGAINST))
+
 .PHONY: go-check
 go-check: ## Fail with one line when the Go toolchain (or npm, for buf) is missing
 	@command -v $(GO) >/dev/null 2>&1 || { echo "go not found: install Go 1.26 or newer (https://go.dev/dl/) to build the Go services" >&2; exit 1; }
@@ -92,8 +96,8 @@ lint: $(GEN_STAMP) ## ruff and mypy --strict
 .PHONY: test
 test: $(GEN_STAMP) ## Create the environment and run every test (lint included; Go built and tested first)
 	$(MAKE) --no-print-directory lint
-	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory buf-lint; \
-	else echo "npm not found: skipping buf lint (CI runs it)"; fi
+	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory buf-lint buf-breaking; \
+	else echo "npm not found: skipping buf lint and buf breaking (CI runs them)"; fi
 	$(MAKE) --no-print-directory go-test
 	$(BIN)/python -m pytest
 

@@ -21,13 +21,13 @@ PROTO_ROOT = ROOT / "protos"
 GEN_ROOT = ROOT / "gen"
 
 
-def _include_dirs() -> list[Path]:
+def _include_dirs(protos: Path = PROTO_ROOT) -> list[Path]:
     """Directories protoc searches: ours, googleapis' and the well-known types."""
     import google.api  # from googleapis-common-protos; ships its .proto files
 
     googleapis_root = Path(next(iter(google.api.__path__))).parent.parent
     well_known_root = Path(str(resources.files("grpc_tools") / "_proto"))
-    return [PROTO_ROOT, googleapis_root, well_known_root]
+    return [protos, googleapis_root, well_known_root]
 
 
 def _plugin(name: str) -> str:
@@ -41,8 +41,24 @@ def _plugin(name: str) -> str:
     return str(path)
 
 
-def proto_files() -> list[Path]:
-    return sorted(p.relative_to(PROTO_ROOT) for p in PROTO_ROOT.rglob("*.proto"))
+def proto_files(protos: Path = PROTO_ROOT) -> list[Path]:
+    return sorted(p.relative_to(protos) for p in protos.rglob("*.proto"))
+
+
+def descriptor_set(protos: Path, out: Path) -> None:
+    """Only the FileDescriptorSet (imports included) of the contracts under ``protos``,
+    as ``generate`` writes it: what buf lints, and compares with ``buf breaking``."""
+    files = [str(p) for p in proto_files(protos)]
+    args = [
+        "grpc_tools.protoc",
+        *(f"-I{d}" for d in _include_dirs(protos)),
+        "--include_imports",
+        "--include_source_info",
+        f"--descriptor_set_out={out}",
+        *files,
+    ]
+    if protoc.main(args) != 0:
+        raise SystemExit(f"protoc failed on {protos}")
 
 
 def generate(out: Path) -> None:
