@@ -67,7 +67,7 @@ func (r *Reader) Number(key string, def, minimum float64) float64 {
 		return def
 	}
 	if math.IsInf(value, 0) || math.IsNaN(value) || value < minimum {
-		r.fail("%s must be a finite number >= %s, got %s", r.Name(key), PyFloat(minimum), pytext.Repr(raw))
+		r.fail("%s must be a finite number >= %s, got %s", r.Name(key), pytext.Float(minimum), pytext.Repr(raw))
 		return def
 	}
 	return value
@@ -155,14 +155,4 @@ func allDigits(s string) bool {
 		}
 	}
 	return s != ""
-}
-
-// PyFloat formats v as Python's repr(float) does for the values settings use ("0.0",
-// "0.001", "5.0").
-func PyFloat(v float64) string {
-	text := strconv.FormatFloat(v, 'g', -1, 64)
-	if !strings.ContainsAny(text, ".eEn") {
-		text += ".0"
-	}
-	return text
 }

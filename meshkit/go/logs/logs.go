@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/shopmesh/shopmesh/meshkit/go/pytext"
 )
 
 // Levels by name, as Python's logging numbers them.
@@ -98,6 +100,9 @@ func quote(s string) []byte {
 }
 
 func value(v any) []byte {
+	if number, ok := v.(float64); ok {
+		return []byte(pytext.Float(number)) // 5.0, not 5: as Python's json writes a float
+	}
 	encoded, err := json.Marshal(v)
 	if err != nil {
 		return quote(fmt.Sprint(v))

@@ -4,6 +4,7 @@ package pytext
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode"
 )
@@ -48,3 +49,13 @@ func Repr(s string) string {
 // punctuation, symbols and the ASCII space — which is exactly Go's unicode.IsPrint.
 // (An invalid UTF-8 byte decodes to U+FFFD, a printable symbol.)
 func Printable(r rune) bool { return unicode.IsPrint(r) }
+
+// Float formats v as Python's repr(float) does for the values settings and logs use
+// ("0.0", "0.001", "5.0", "1e-05").
+func Float(v float64) string {
+	text := strconv.FormatFloat(v, 'g', -1, 64)
+	if !strings.ContainsAny(text, ".eEn") {
+		text += ".0"
+	}
+	return text
+}

@@ -297,7 +297,6 @@ type Host struct {
 	App    *App
 	server *http.Server
 	Port   int
-	served chan error
 }
 
 // serverKeepalive is longer than the REST clients keep idle connections (30 s), so a
@@ -317,10 +316,9 @@ func Start(settings Settings, log *logs.Logger, routes []Route, unexpected func(
 			Handler: app, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: serverKeepalive,
 			MaxHeaderBytes: 64 * 1024,
 		},
-		Port:   listen.Port(listener),
-		served: make(chan error, 1),
+		Port: listen.Port(listener),
 	}
-	go func() { h.served <- h.server.Serve(listener) }()
+	go func() { _ = h.server.Serve(listener) }() // returns once shut down
 	log.Info("shopmesh.server", "serving", logs.F("rest_port", h.Port), logs.F("transport", "rest"))
 	return h, nil
 }

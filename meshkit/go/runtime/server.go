@@ -58,7 +58,6 @@ type GRPCHost struct {
 	Counters   *counters.Counters
 	GRPCPort   int
 	HealthPort int
-	served     chan error
 }
 
 // StartGRPC listens on the gRPC and health ports and serves parts; a taken port is a
@@ -97,8 +96,7 @@ func StartGRPC(config Config, log *logs.Logger, traced *tracing.Tracing, parts P
 		return nil, &StartupError{fmt.Sprintf("cannot listen for /healthz on %s:%d: %s", config.Host, config.HealthPort, listen.Strerror(err))}
 	}
 	h.HealthPort = h.http.Port()
-	h.served = make(chan error, 1)
-	go func() { h.served <- h.server.Serve(listener) }()
+	go func() { _ = h.server.Serve(listener) }() // returns once stopped
 	log.Info("shopmesh.server", "serving", logs.F("grpc_port", h.GRPCPort), logs.F("health_port", h.HealthPort), logs.F("health", h.state.Snapshot().Status.String()))
 	return h, nil
 }
