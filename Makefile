@@ -94,7 +94,7 @@ lint: $(GEN_STAMP) ## ruff and mypy --strict
 	$(BIN)/mypy
 
 .PHONY: test
-test: $(GEN_STAMP) ## Create the environment and run every test (lint included; Go built and tested first)
+test: $(GEN_STAMP) ## Create the environment and run every test (lint, buf lint, Go build and tests, then pytest)
 	$(MAKE) --no-print-directory lint
 	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory buf-lint buf-breaking; \
 	else echo "npm not found: skipping buf lint and buf breaking (CI runs them)"; fi
