@@ -5,7 +5,6 @@
 package health
 
 import (
-	"slices"
 	"sort"
 	"sync"
 
@@ -66,16 +65,6 @@ func (s *State) current() (Snapshot, <-chan struct{}) {
 
 // Knows says whether service is one this process serves ("" is the whole server).
 func (s *State) Knows(service string) bool { return s.services[service] }
-
-// Services are the names Check and Watch answer for, sorted.
-func (s *State) Services() []string {
-	names := make([]string, 0, len(s.services))
-	for name := range s.services {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	return names
-}
 
 // SetDependency records a hard dependency's health.
 func (s *State) SetDependency(name string, healthy bool) {

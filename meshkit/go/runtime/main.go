@@ -11,7 +11,6 @@ import (
 	"syscall"
 
 	"github.com/shopmesh/shopmesh/meshkit/go/domainerr"
-	"github.com/shopmesh/shopmesh/meshkit/go/env"
 	"github.com/shopmesh/shopmesh/meshkit/go/logs"
 	"github.com/shopmesh/shopmesh/meshkit/go/manifest"
 	"github.com/shopmesh/shopmesh/meshkit/go/rest"
@@ -153,6 +152,3 @@ func environ() map[string]string {
 	}
 	return environment
 }
-
-// ConfigErrorf is a configuration error of a service's own settings.
-func ConfigErrorf(format string, args ...any) error { return env.Errorf(format, args...) }
