@@ -20,7 +20,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 OURS = ("meshkit", "services", "gateway", "runner", "cloudformation", "loadtest", "tools")
 
-MESHKIT_BASE = r"meshkit(\.(env|errors|startup|probes|http_status|asgi|manifest|examples))?"
+MESHKIT_BASE = (
+    r"meshkit(\.(env|errors|startup|probes|http_status|asgi|manifest|examples|implementations))?"
+)
 """The platform's foundations: they import nothing of the platform but each other."""
 MESHKIT = r"meshkit(\..+)?"
 SERVICE_APIS = "services" + r"\.kernel(\..+)?"
