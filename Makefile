@@ -16,7 +16,13 @@ GO_BIN := build/go/bin
 PROTOC_GEN_GO_VERSION := v1.36.12
 PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
 STATICCHECK_VERSION := v0.8.2
-GO_TOOLS_STAMP := $(GO_BIN)/.tools-$(PROTOC_GEN_GO_VERSION)-$(PROTOC_GEN_GO_GRPC_VERSION)-$(STATICCHECK_VERSION)
+# The outside references of the benchmarks (docs/benchmarks.md): grpc-gateway's generator
+# (the same version as the runtime library go.mod requires) and the ghz gRPC loader.
+GRPC_GATEWAY_VERSION := v2.30.0
+GHZ_VERSION := v0.120.0
+GO_TOOLS_STAMP := $(GO_BIN)/.tools-$(PROTOC_GEN_GO_VERSION)-$(PROTOC_GEN_GO_GRPC_VERSION)-$(STATICCHECK_VERSION)-$(GRPC_GATEWAY_VERSION)
+GHZ_STAMP := $(GO_BIN)/.ghz-$(GHZ_VERSION)
+HAVE_GO := $(shell command -v $(GO) 2>/dev/null)
 GO_GEN_STAMP := gen/go/.stamp
 comma := ,
 
@@ -64,11 +70,13 @@ $(GO_TOOLS_STAMP): | go-check
 	GOBIN=$(abspath $(GO_BIN)) $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
 	GOBIN=$(abspath $(GO_BIN)) $(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GO_GRPC_VERSION)
 	GOBIN=$(abspath $(GO_BIN)) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	GOBIN=$(abspath $(GO_BIN)) $(GO) install github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-grpc-gateway@$(GRPC_GATEWAY_VERSION)
 	touch $@
 
-$(GO_GEN_STAMP): $(GEN_STAMP) $(BUF) $(GO_TOOLS_STAMP) buf.gen.go.yaml
+$(GO_GEN_STAMP): $(GEN_STAMP) $(BUF) $(GO_TOOLS_STAMP) buf.gen.go.yaml buf.gen.grpcgateway.yaml
 	rm -rf gen/go
 	$(BUF) generate gen/descriptors.binpb --template buf.gen.go.yaml --path shopmesh
+	$(BUF) generate gen/descriptors.binpb --template buf.gen.grpcgateway.yaml --path shopmesh
 	touch $@
 
 .PHONY: go-gen
@@ -80,6 +88,17 @@ go-build: go-gen ## Build the Go services the manifest lists into build/go/bin
 		echo "$(GO) build -o $$binary $$package"; \
 		$(GO) build -trimpath -buildvcs=false -o "$$binary" "$$package" || exit 1; \
 	done
+
+.PHONY: grpcgateway
+grpcgateway: go-gen ## Build the reference transcoder make bench-gateway runs beside ours: build/go/bin/grpcgateway
+	$(GO) build -trimpath -buildvcs=false -o $(GO_BIN)/grpcgateway ./tools/grpcgateway
+
+$(GHZ_STAMP):
+	GOBIN=$(abspath $(GO_BIN)) $(GO) install github.com/bojand/ghz/cmd/ghz@$(GHZ_VERSION)
+	touch $@
+
+.PHONY: ghz
+ghz: $(GHZ_STAMP) ## Install ghz (pinned) into build/go/bin: make selfcheck's second gRPC loader
 
 .PHONY: go-test
 go-test: go-build ## go vet, staticcheck and go test -race of the Go services and platform
@@ -113,11 +132,11 @@ demo: $(GEN_STAMP) ## Start both meshes and the gateway, run a short comparison,
 	$(BIN)/python -m loadtest demo
 
 .PHONY: compare
-compare: $(GEN_STAMP) ## The standard comparison, gRPC vs REST (about 4 minutes): build/loadtest/compare.{json,md,html}
+compare: $(GEN_STAMP) $(if $(HAVE_GO),go-build) ## The standard comparison, gRPC vs REST, Python and Go services (about 7 minutes): build/loadtest/compare.{json,md,html}
 	$(BIN)/python -m loadtest compare
 
 .PHONY: selfcheck
-selfcheck: $(GEN_STAMP) ## Our loader against h2load and wrk on one endpoint (needs nghttp2-client and wrk)
+selfcheck: $(GEN_STAMP) $(if $(HAVE_GO),$(GHZ_STAMP)) ## Our loader against h2load, ghz and wrk on one endpoint (needs nghttp2-client, wrk; Go for ghz)
 	$(BIN)/python -m loadtest selfcheck
 
 .PHONY: bench-runtime
@@ -125,7 +144,7 @@ bench-runtime: $(GEN_STAMP) ## Benchmark: full runtime vs a bare grpc.aio server
 	$(BIN)/python -m tools.bench_runtime
 
 .PHONY: bench-gateway
-bench-gateway: $(GEN_STAMP) ## Benchmark: REST gateway vs gRPC direct (GetProduct, ListProducts)
+bench-gateway: $(GEN_STAMP) $(if $(HAVE_GO),grpcgateway) ## Benchmark: our REST gateway and grpc-gateway vs gRPC direct (GetProduct, ListProducts)
 	$(BIN)/python -m tools.bench_gateway
 
 .PHONY: synth
