@@ -154,7 +154,8 @@ synth: $(GEN_STAMP) ## CloudFormation templates of every stack, JSON and YAML: b
 ENVIRONMENT ?= shopmesh
 STACK_FLAGS = $(if $(EGRESS),--egress $(EGRESS)) $(if $(STORAGE),--storage $(STORAGE)) \
 	$(if $(filter 1,$(TRACING)),--tracing) $(if $(SECRETS),--secrets $(SECRETS)) \
-	$(if $(filter 0,$(OPERATOR)),--no-operator) $(if $(ADMIN_API_KEYS),--admin-api-keys $(ADMIN_API_KEYS))
+	$(if $(filter 0,$(OPERATOR)),--no-operator) $(if $(ADMIN_API_KEYS),--admin-api-keys $(ADMIN_API_KEYS)) \
+	$(if $(IMPL),--impl $(IMPL))
 DEPLOY_FLAGS = --environment $(ENVIRONMENT) $(if $(REGION),--region $(REGION)) $(STACK_FLAGS) \
 	$(if $(filter 1,$(DRY_RUN)),--dry-run) $(if $(filter 1,$(SKIP_IMAGES)),--skip-images) \
 	$(if $(CERTIFICATE_ARN),--certificate-arn $(CERTIFICATE_ARN)) \

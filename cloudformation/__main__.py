@@ -65,6 +65,7 @@ def template_config(args: argparse.Namespace, **more: Any) -> StackConfig:
             secrets_kms_keys=keys,
             operator=not args.no_operator,
             edge_admin=bool(args.admin_api_keys),
+            impl=args.impl,
             **more,
         )
     )
@@ -79,6 +80,13 @@ def add_template_arguments(parser: argparse.ArgumentParser) -> None:
         choices=STORAGES,
         default="sqlite",
         help="where stateful services keep data on AWS (dynamodb adds the storage stack)",
+    )
+    parser.add_argument(
+        "--impl",
+        default="",
+        metavar="CHOICE",
+        help="which implementation each service runs: the manifest's by default, or go,"
+        " or pricing=go,inventory=go (its image is built from that implementation)",
     )
     parser.add_argument(
         "--admin-api-keys",

@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from meshkit.manifest import DEFAULT_MANIFEST, Manifest, ServiceSpec, load_manifest
+from meshkit.implementations import ImplementationError, choose
+from meshkit.manifest import DEFAULT_MANIFEST, GO, Manifest, ServiceSpec, load_manifest
 from meshkit.probes import LIVENESS_PATH
 from meshkit.runtime.channels import KEEPALIVE_TIME_MS
 from meshkit.runtime.config import (
@@ -152,9 +153,21 @@ class StackConfig:
     edge_admin: bool = False
     """Route the contract's ADMIN RPCs at the edge too (GATEWAY_ADMIN_ROUTES=1), each
     behind an API key: the gateway's secrets must then give it GATEWAY_API_KEYS."""
+    impl: str = ""
+    """Which implementation of each service the tasks run: the manifest's ``impl`` by
+    default, or a choice as ``make run`` takes it (``go``, ``pricing=go``); each picks
+    that implementation's image (meshkit.implementations)."""
     operator: bool = True
     """The operator stack: a task definition to run in the mesh's VPC and open a shell in
     (ECS Exec), with grpcurl and the SigV4 proxy, the way in to the Lattice services."""
+
+    @property
+    def implementations(self) -> dict[str, str]:
+        """Service name → the implementation its tasks run."""
+        try:
+            return choose(self.manifest.services, self.impl)
+        except ImplementationError as exc:
+            raise CfnConfigError(f"impl={self.impl!r}: {exc}") from None
 
     def service(self, name: str) -> ServiceSpec:
         """The manifest entry ``name``; CfnConfigError when there is none."""
@@ -190,6 +203,7 @@ def validate(config: StackConfig) -> StackConfig:
     _check_tracing(config)
     _check_secrets(config)
     _check_edge_admin(config)
+    _check_implementations(config)
     _check_manifest(config.manifest)
     return config
 
@@ -313,6 +327,15 @@ def _check_edge_admin(config: StackConfig) -> None:
             f"edge_admin routes admin RPCs behind API keys, but the gateway has no"
             f" {ADMIN_KEYS_VARIABLE} secret (ADMIN_API_KEYS=<SSM parameter or secret ARN>)"
         )
+
+
+def _check_implementations(config: StackConfig) -> None:
+    for name, impl in config.implementations.items():
+        if impl == GO and config.storage == "dynamodb" and config.service(name).stateful:
+            raise CfnConfigError(
+                f"{name} runs its Go implementation (impl={config.impl or impl}), which keeps"
+                " its data in SQLite only: storage='dynamodb' needs the Python one"
+            )
 
 
 def _check_secrets(config: StackConfig) -> None:

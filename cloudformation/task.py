@@ -24,18 +24,25 @@ from cloudformation.tracing import (
     xray_policy,
 )
 from meshkit.env import ENV_PREFIX, dependency_env_name
-from meshkit.manifest import ServiceSpec
+from meshkit.manifest import GO, ServiceSpec
 
 IMAGE_TAG = "ImageTag"
 LOG_GROUP = "LogGroup"
+GO_HEALTHCHECK_FLAG = "--healthcheck"
+"""Makes a Go service's binary GET its own /healthz and exit 0 on 200 (its image is
+scratch: no shell, no curl, no interpreter; the binary is /<service>)."""
 GRPC_PORT_NAME = "grpc"
 HEALTH_PORT_NAME = "health"
 CONTAINER_HEALTH = {"interval": 10, "timeout": 5, "retries": 3, "start_period": 15}
 
 
-def health_command(spec: ServiceSpec, path: str) -> list[str]:
-    """The container health check: GET /healthz on the health port must answer 2xx."""
-    return http_probe(spec.health_port, path, python=bool(spec.module))
+def health_command(spec: ServiceSpec, config: StackConfig) -> list[str]:
+    """The container health check, liveness on the health port: the Go binary probes it
+    itself (its image has no shell), Python with the interpreter, another language with
+    the wget its image is expected to ship."""
+    if config.implementations[spec.name] == GO:
+        return ["CMD", f"/{spec.name}", GO_HEALTHCHECK_FLAG]
+    return http_probe(spec.health_port, config.health_path, python=bool(spec.module))
 
 
 def http_probe(port: int, path: str, *, python: bool) -> list[str]:
@@ -204,7 +211,7 @@ def _container(
             ),
         ],
         environment=environment(spec, config),
-        health=health_command(spec, config.health_path),
+        health=health_command(spec, config),
     )
 
 

@@ -88,7 +88,12 @@ def _deploy(
             raise DeployError(f"the registry stack has no repository output for {missing}")
         repositories = {n: outputs[Exports.repository_uri(n)] for n in names}
         build_and_push(
-            aws.client("ecr"), repositories, values["ImageTag"], config.architecture, reporter
+            aws.client("ecr"),
+            repositories,
+            values["ImageTag"],
+            config.architecture,
+            reporter,
+            config.implementations,
         )
 
     if args.skip_images:

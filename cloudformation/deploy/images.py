@@ -21,22 +21,36 @@ from botocore.exceptions import ClientError
 from cloudformation.deploy.aws import Client, DeployError
 from cloudformation.deploy.display import Reporter
 from cloudformation.operator import OPERATOR
+from meshkit.manifest import GO, PYTHON
 
 PLATFORMS = {"X86_64": "linux/amd64", "ARM64": "linux/arm64"}
 
 
-def dockerfile(name: str) -> Path:
+GO_BUILD_DOCKERFILE = Path("meshkit/go/Dockerfile")
+"""The shared Go build (``shopmesh-go``): every Go binary, from the Python image's
+descriptor image; each Go service's Dockerfile copies its binary from it."""
+
+
+def dockerfile(name: str, impl: str = PYTHON) -> Path:
     """``gateway/Dockerfile`` for the gateway, ``cloudformation/operator.Dockerfile`` for
-    the operator, ``services/<name>/Dockerfile`` otherwise."""
+    the operator, ``services/<name>/go/Dockerfile`` for a Go implementation,
+    ``services/<name>/Dockerfile`` otherwise."""
     if name == "gateway":
         return Path("gateway/Dockerfile")
     if name == OPERATOR:
         return Path("cloudformation/operator.Dockerfile")
+    if impl == GO:
+        return Path("services", name, "go", "Dockerfile")
     return Path("services", name, "Dockerfile")
 
 
 def build_and_push(
-    ecr: Client, repositories: Mapping[str, str], tag: str, arch: str, reporter: Reporter
+    ecr: Client,
+    repositories: Mapping[str, str],
+    tag: str,
+    arch: str,
+    reporter: Reporter,
+    implementations: Mapping[str, str],
 ) -> None:
     """Logs docker in to ECR, then builds and pushes ``<uri>:<tag>`` per repository that
     does not hold that tag yet (the repositories are immutable: a tag is pushed once, so
@@ -56,7 +70,8 @@ def build_and_push(
     )
     with tempfile.TemporaryDirectory() as folder:
         definition = Path(folder) / "docker-bake.json"
-        definition.write_text(json.dumps(bake_definition(missing, tag, PLATFORMS[arch])))
+        bake = bake_definition(missing, tag, PLATFORMS[arch], implementations)
+        definition.write_text(json.dumps(bake))
         _run([docker, "buildx", "bake", "--file", str(definition), "--push"])
 
 
@@ -74,17 +89,36 @@ def missing_images(ecr: Client, repositories: Mapping[str, str], tag: str) -> di
     return missing
 
 
-def bake_definition(repositories: Mapping[str, str], tag: str, platform: str) -> dict[str, Any]:
-    """The bake file: the shared base (built, never pushed) and one pushed target per
-    repository whose ``shopmesh-base`` context is that base."""
+def bake_definition(
+    repositories: Mapping[str, str],
+    tag: str,
+    platform: str,
+    implementations: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """The bake file: the shared base (built, never pushed), with a Go implementation
+    the shared Go build on it (built, never pushed), and one pushed target per repository
+    whose ``shopmesh-base`` (or ``shopmesh-go``) context is that build."""
+    chosen = implementations or {}
     targets: dict[str, Any] = {
         "base": {"context": ".", "dockerfile": "Dockerfile", "platforms": [platform]}
     }
+    if GO in (chosen.get(name) for name in repositories):
+        targets["go-base"] = {
+            "context": ".",
+            "dockerfile": str(GO_BUILD_DOCKERFILE),
+            "contexts": {"shopmesh-base": "target:base"},
+            "platforms": [platform],
+        }
     for name, uri in repositories.items():
+        impl = chosen.get(name, PYTHON)
         targets[name] = {
             "context": ".",
-            "dockerfile": str(dockerfile(name)),
-            "contexts": {"shopmesh-base": "target:base"},
+            "dockerfile": str(dockerfile(name, impl)),
+            "contexts": (
+                {"shopmesh-go": "target:go-base"}
+                if impl == GO
+                else {"shopmesh-base": "target:base"}
+            ),
             "platforms": [platform],
             "tags": [f"{uri}:{tag}"],
         }

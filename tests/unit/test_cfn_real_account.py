@@ -184,3 +184,32 @@ def test_a_plan_whose_imports_come_from_nowhere_earlier_is_refused() -> None:
     broken = [replace(s, after=("network",)) if s.key == "svc-orders" else s for s in plan]
     with pytest.raises(CfnConfigError, match=r"stack svc-orders imports .* does not deploy after"):
         check_imports(broken, bodies)
+
+
+def test_go_implementations_get_their_own_image_and_a_shell_free_health_check() -> None:
+    """With impl=go, the Go services' containers probe themselves (their scratch image has
+    no shell); Python ones keep the interpreter's probe."""
+    stacks = templates(replace(SQLITE, impl="go"))
+    for spec in SQLITE.manifest.services:
+        (task,) = of_type(stacks[service_stack(spec.name)], "AWS::ECS::TaskDefinition")
+        command = task["ContainerDefinitions"][0]["HealthCheck"]["Command"]
+        if spec.go is not None:
+            assert command == ["CMD", f"/{spec.name}", "--healthcheck"]
+        else:
+            assert command[:2] == ["CMD", "python"]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"impl": "go", "storage": "dynamodb"}, "inventory runs its Go implementation"),
+        ({"impl": "rust"}, "unknown implementation 'rust'"),
+        ({"impl": "orders=go"}, "orders has no go implementation"),
+    ],
+)
+def test_an_implementation_that_cannot_deploy_is_refused(
+    change: dict[str, str], message: str
+) -> None:
+    """The Go inventory keeps SQLite only; unknown or missing implementations are named."""
+    with pytest.raises(CfnConfigError, match=message):
+        deploy_order(replace(SQLITE, **change))  # type: ignore[arg-type]

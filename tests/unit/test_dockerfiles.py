@@ -19,7 +19,7 @@ import yaml  # type: ignore[import-untyped]  # PyYAML (via the dev extras) ships
 from cloudformation.deploy.images import bake_definition, dockerfile
 from cloudformation.operator import OPERATOR, SESSION_S
 from meshkit.env import dependency_env_name
-from meshkit.manifest import Manifest, load_manifest
+from meshkit.manifest import GO, Manifest, ServiceSpec, load_manifest
 from meshkit.runtime.config import DEFAULT_DRAIN_DELAY_S, DEFAULT_GRACE_S
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -431,3 +431,53 @@ def test_operator_image_adds_a_pinned_grpcurl_and_the_proxy_to_the_shared_image(
     assert in_build_context("cloudformation/sigv4_proxy.py")
     assert env_of(image)["PYTHONPATH"] == "/opt/shopmesh"
     assert json.loads(image.last("CMD") or "null") == ["sleep", str(SESSION_S)]
+
+
+GO_SERVICES = [spec for spec in MANIFEST.services if spec.go is not None]
+GO_BUILD = ROOT / "meshkit" / "go" / "Dockerfile"
+
+
+def _makefile_pin(name: str) -> str:
+    found = re.search(rf"^{name} := (\S+)$", (ROOT / "Makefile").read_text(), re.M)
+    assert found is not None, name
+    return found.group(1)
+
+
+def test_go_build_image_pins_what_the_makefile_and_npm_pin() -> None:
+    """The shared Go build installs buf and the two generators at exactly the versions
+    the local build uses, from a pinned Go image, and builds every services/<name>/go."""
+    _, (build,) = stages(GO_BUILD)
+    assert PINNED_TAG.match(build.base), build.base
+    declared = dict(arg.partition("=")[::2] for arg in build.all("ARG") if "=" in arg)
+    assert declared["PROTOC_GEN_GO_VERSION"] == _makefile_pin("PROTOC_GEN_GO_VERSION")
+    assert declared["PROTOC_GEN_GO_GRPC_VERSION"] == _makefile_pin("PROTOC_GEN_GO_GRPC_VERSION")
+    npm = json.loads((ROOT / "tools" / "package.json").read_text())["devDependencies"]
+    assert declared["BUF_VERSION"] == "v" + npm["@bufbuild/buf"]
+    assert "--from=shopmesh-base /opt/shopmesh/descriptors.binpb gen/descriptors.binpb" in (
+        build.all("COPY")
+    )
+    assert any("services/*/go/main.go" in run for run in build.all("RUN"))
+    for source in ("go.mod", "go.sum", "buf.gen.go.yaml", "meshkit/go", "services"):
+        assert in_build_context(source), source
+
+
+@pytest.mark.parametrize("spec", GO_SERVICES, ids=lambda s: s.name)
+def test_go_image_is_its_binary_on_scratch_with_the_manifest_ports(spec: ServiceSpec) -> None:
+    """A Go service's image: its static binary on scratch, non-root, the manifest's ports,
+    a health check with no shell (the binary's own --healthcheck) and the binary as the
+    entrypoint; make deploy builds it from the shared Go build."""
+    path = ROOT / dockerfile(spec.name, GO)
+    _, (image,) = stages(path)
+    assert image.base == "scratch"
+    assert f"--from=shopmesh-go /out/{spec.name} /{spec.name}" in image.all("COPY")
+    assert image.last("USER") == "10001:10001"
+    exposed = {int(port) for port in (image.last("EXPOSE") or "").split()}
+    assert exposed == {spec.grpc_port, spec.health_port, spec.rest_port}
+    check = image.last("HEALTHCHECK") or ""
+    assert check.endswith(f'CMD ["/{spec.name}", "--healthcheck"]')
+    assert json.loads(image.last("ENTRYPOINT") or "null") == [f"/{spec.name}"]
+    assert image.last("STOPSIGNAL") == "SIGTERM"
+    bake = bake_definition({spec.name: "uri"}, "t", "linux/amd64", {spec.name: GO})
+    assert bake["target"][spec.name]["contexts"] == {"shopmesh-go": "target:go-base"}
+    assert bake["target"]["go-base"]["dockerfile"] == "meshkit/go/Dockerfile"
+    assert bake["target"]["go-base"]["contexts"] == {"shopmesh-base": "target:base"}

@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/shopmesh/shopmesh/meshkit/go/domainerr"
+	"github.com/shopmesh/shopmesh/meshkit/go/health"
 	"github.com/shopmesh/shopmesh/meshkit/go/logs"
 	"github.com/shopmesh/shopmesh/meshkit/go/manifest"
 	"github.com/shopmesh/shopmesh/meshkit/go/rest"
@@ -21,6 +24,14 @@ import (
 // holds the write end and never writes, so end-of-file means the runner is gone, however
 // it went (the Go side of runner/guard.py).
 const GuardFlag = "--guard-stdin"
+
+// HealthcheckFlag makes the binary probe a running instance's liveness (GET /healthz on
+// its probe port, or on the REST port over REST) and exit 0 if it answers 200, 1 if not:
+// the container health check of an image that has no shell and no curl.
+const HealthcheckFlag = "--healthcheck"
+
+// healthcheckTimeout bounds the probe, below the container check's own timeout.
+const healthcheckTimeout = 3 * time.Second
 
 // Service is how one service is built for each transport, from its own settings.
 type Service struct {
@@ -39,18 +50,25 @@ func Main(name string, manifestText []byte, configure func(map[string]string) (S
 }
 
 func run(name string, manifestText []byte, args []string, environment map[string]string, configure func(map[string]string) (Service, error)) int {
-	guard := false
+	guard, probe := false, false
 	for _, arg := range args {
-		if arg != GuardFlag {
-			fmt.Fprintf(os.Stderr, "usage: %s [%s] (configured by SHOPMESH_* variables)\n", name, GuardFlag)
+		switch arg {
+		case GuardFlag:
+			guard = true
+		case HealthcheckFlag:
+			probe = true
+		default:
+			fmt.Fprintf(os.Stderr, "usage: %s [%s | %s] (configured by SHOPMESH_* variables)\n", name, GuardFlag, HealthcheckFlag)
 			return 2
 		}
-		guard = true
 	}
 	config, service, err := configuration(name, manifestText, environment, configure)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: configuration error: %s\n", name, err)
 		return 2
+	}
+	if probe {
+		return healthcheck(name, config, os.Stderr)
 	}
 	log := logs.New(name, config.LogLevel, os.Stderr)
 	if guard {
@@ -122,6 +140,27 @@ func serve(config Config, service Service, log *logs.Logger) error {
 	waitForSignal(signals, log)
 	host.Stop(config.DrainDelay, config.Grace)
 	return nil
+}
+
+// healthcheck GETs the liveness path of the instance this configuration describes.
+func healthcheck(name string, config Config, out io.Writer) int {
+	port := config.HealthPort
+	if config.Transport == "rest" {
+		port = config.RESTPort
+	}
+	url := fmt.Sprintf("http://127.0.0.1:%d%s", port, health.LivenessPath)
+	client := http.Client{Timeout: healthcheckTimeout}
+	response, err := client.Get(url)
+	if err != nil {
+		fmt.Fprintf(out, "%s: unhealthy: %s\n", name, err)
+		return 1
+	}
+	_ = response.Body.Close()
+	if response.StatusCode != http.StatusOK {
+		fmt.Fprintf(out, "%s: unhealthy: %s answered %d\n", name, url, response.StatusCode)
+		return 1
+	}
+	return 0
 }
 
 func waitForSignal(signals <-chan os.Signal, log *logs.Logger) {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -309,5 +310,35 @@ func TestConfigReadsSettingsLikePython(t *testing.T) {
 	var configErr interface{ Error() string }
 	if _, err := ConfigFromEnv(spec, map[string]string{"SHOPMESH_TRANSPORT": "rest", "SHOPMESH_REST_PORT": "x"}); !errors.As(err, &configErr) {
 		t.Error(err)
+	}
+}
+
+// The --healthcheck probe exits 0 only when the probe port's /healthz answers 200, on the
+// REST port over REST, and 1 (one line) when the instance answers otherwise or not at all.
+func TestHealthcheckProbesLivenessOnTheRightPort(t *testing.T) {
+	status := http.StatusOK
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/healthz" {
+			t.Errorf("probed %s", r.URL.Path)
+		}
+		w.WriteHeader(status)
+	}))
+	defer server.Close()
+	port := server.Listener.Addr().(*net.TCPAddr).Port
+	var out strings.Builder
+	if code := healthcheck("pricing", Config{HealthPort: port}, &out); code != 0 {
+		t.Fatalf("healthy instance: exit %d (%s)", code, out.String())
+	}
+	if code := healthcheck("pricing", Config{Transport: "rest", RESTPort: port}, &out); code != 0 {
+		t.Fatalf("healthy REST instance: exit %d (%s)", code, out.String())
+	}
+	status = http.StatusServiceUnavailable
+	if code := healthcheck("pricing", Config{HealthPort: port}, &out); code != 1 || !strings.Contains(out.String(), "answered 503") {
+		t.Fatalf("unhealthy instance: exit %d (%q)", code, out.String())
+	}
+	out.Reset()
+	server.Close()
+	if code := healthcheck("pricing", Config{HealthPort: port}, &out); code != 1 || strings.Count(out.String(), "\n") != 1 {
+		t.Fatalf("no instance: exit %d (%q)", code, out.String())
 	}
 }
