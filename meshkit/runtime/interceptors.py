@@ -4,6 +4,11 @@ One interceptor does what every handler would otherwise repeat: it sets up the c
 scope (deadline, request and operation ids) for outbound calls, refuses work whose
 deadline has already passed, applies a default deadline to unary calls whose caller
 sent none, maps errors through ``error_mapping`` and writes one JSON access-log line.
+
+It also parses the request messages itself: grpcio answers a request that is not the
+method's message with UNKNOWN and the parser's exception text, outside any handler; here
+it is INTERNAL (what the gRPC spec's library table says for an unparsable request, and
+what the Go services answer) with a reason and no exception on the wire (R-E39).
 """
 
 from __future__ import annotations
@@ -19,12 +24,14 @@ from typing import Any
 import grpc
 from google.rpc import status_pb2
 
-from meshkit.errors import DeadlineExceeded, DomainError
+from meshkit.errors import DeadlineExceeded, DomainError, Internal
 from meshkit.runtime import error_mapping
 from meshkit.runtime.counters import CallCounters, CountingStream
 from meshkit.runtime.deadlines import CallScope, bind_scope, unbind_scope
 from meshkit.runtime.logs import AccessLog
 
+UNPARSED = object()
+"""What the boundary's deserializer hands on for bytes that are not the request message."""
 REQUEST_ID_KEY = "x-request-id"
 OPERATION_ID_KEY = "x-operation-id"
 
@@ -87,7 +94,7 @@ class ServerBoundary(grpc.aio.ServerInterceptor):
                 )
             return factory(
                 wrapped,
-                request_deserializer=handler.request_deserializer,
+                request_deserializer=_tolerant(handler.request_deserializer),
                 response_serializer=handler.response_serializer,
             )
         raise TypeError(f"{method}: handler has no behavior")
@@ -100,9 +107,11 @@ class ServerBoundary(grpc.aio.ServerInterceptor):
             scope, remaining = self._scope(context, bounded=bounded)
             code = grpc.StatusCode.OK
             if streams_in:
-                request = requests = CountingStream(request)
+                request = requests = CountingStream(_Parsed(request, method))
             token = bind_scope(scope)
             try:
+                if request is UNPARSED:
+                    raise _unparsable(method)
                 if remaining is None:
                     return await behavior(request, context)
                 async with asyncio.timeout(remaining):
@@ -128,10 +137,12 @@ class ServerBoundary(grpc.aio.ServerInterceptor):
             scope, _ = self._scope(context, bounded=False)
             code = grpc.StatusCode.OK
             if streams_in:
-                request = requests = CountingStream(request)
+                request = requests = CountingStream(_Parsed(request, method))
             sent = 0
             token = bind_scope(scope)
             try:
+                if request is UNPARSED:
+                    raise _unparsable(method)
                 async for response in behavior(request, context):
                     sent += 1
                     yield response
@@ -195,6 +206,45 @@ class ServerBoundary(grpc.aio.ServerInterceptor):
             scope.request_id,
             scope.operation_id,
         )
+
+
+def _tolerant(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
+    """``deserializer``, handing on UNPARSED instead of raising for bytes that are not
+    the message (so the boundary, not grpcio, answers for them)."""
+    if deserializer is None:
+        return None
+
+    def parse(data: bytes) -> Any:
+        try:
+            return deserializer(data)
+        except Exception:  # DecodeError, invalid UTF-8 in a string field, ...
+            return UNPARSED
+
+    return parse
+
+
+class _Parsed:
+    """A request stream that raises at the first message that did not parse."""
+
+    def __init__(self, inner: Any, method: str) -> None:
+        self._inner = inner
+        self._method = method
+
+    def __aiter__(self) -> _Parsed:
+        return self
+
+    async def __anext__(self) -> Any:
+        item = await self._inner.__anext__()
+        if item is UNPARSED:
+            raise _unparsable(self._method)
+        return item
+
+
+def _unparsable(method: str) -> Internal:
+    return Internal(
+        message=f"a request message of {method} could not be parsed",
+        reason="UNPARSABLE_REQUEST",
+    )
 
 
 def _status_for(exc: BaseException, method: str) -> status_pb2.Status | None:

@@ -172,10 +172,10 @@ def test_cases_cover_every_outcome(answers: dict[str, dict[str, object]]) -> Non
 
 
 @pytest.mark.parametrize("case", ["not protobuf", "bad utf-8"])
-def test_go_pricing_answers_undecodable_requests_with_internal(
+def test_both_answer_undecodable_requests_with_internal(
     answers: dict[str, dict[str, object]], case: str
 ) -> None:
     """A request that is not protobuf, or holds invalid UTF-8 in a string, is INTERNAL on
-    the Go server, as the gRPC spec says (a known difference: grpcio answers UNKNOWN with
-    the Python exception's text; docs/POLYGLOT.md)."""
-    assert answers[GO][case] == {"code": "INTERNAL"}
+    both servers, as the gRPC spec says (the Python boundary parses requests itself, so
+    grpcio's UNKNOWN with the parser's exception text never reaches the caller)."""
+    assert answers[GO][case] == answers[PYTHON][case] == {"code": "INTERNAL"}

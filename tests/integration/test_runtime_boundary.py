@@ -147,6 +147,48 @@ async def test_exception_mid_stream_is_internal_not_unknown(catalog: Any) -> Non
     assert "exploded" not in (caught.value.details() or "")
 
 
+@pytest.mark.parametrize(
+    ("method", "payload"),
+    [
+        ("GetProduct", b"\xff\xff\xff"),  # not protobuf at all
+        ("GetProduct", b"\x0a\x02\xc3\x28"),  # field 1 (sku) is not UTF-8
+        ("ListProducts", b"\xff\xff\xff"),  # a server stream's request
+    ],
+)
+async def test_an_unparsable_request_is_internal_with_a_reason_not_unknown(
+    method: str, payload: bytes
+) -> None:
+    """R-E39: bytes that are not the request message are INTERNAL (the gRPC spec's code
+    for an unparsable request, and the Go services') with reason UNPARSABLE_REQUEST, never
+    UNKNOWN with the parser's exception text; the handler never runs."""
+    servicer = MisbehavingCatalog()
+    async with (
+        running_host(_build(servicer)) as host,
+        grpc.aio.insecure_channel(f"127.0.0.1:{host.grpc_port}") as channel,
+    ):
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await _send_raw(
+                channel, f"/{CATALOG}/{method}", payload, streams=method == "ListProducts"
+            )
+    assert caught.value.code() == grpc.StatusCode.INTERNAL
+    assert "DecodeError" not in (caught.value.details() or "")
+    assert "Unexpected" not in (caught.value.details() or "")
+    info = error_details_pb2.ErrorInfo()
+    assert _details(caught.value).details[0].Unpack(info)
+    assert info.reason == "UNPARSABLE_REQUEST"
+
+
+async def _send_raw(channel: grpc.aio.Channel, path: str, payload: bytes, *, streams: bool) -> None:
+    """Calls ``path`` with ``payload`` as the serialized request, reading every reply."""
+    if streams:
+        stream: grpc.aio.UnaryStreamMultiCallable[bytes, bytes] = channel.unary_stream(path)
+        async for _ in stream(payload, timeout=5):
+            pass
+    else:
+        unary: grpc.aio.UnaryUnaryMultiCallable[bytes, bytes] = channel.unary_unary(path)
+        await unary(payload, timeout=5)
+
+
 async def test_default_deadline_applies_when_caller_sends_none(catalog: Any) -> None:
     """A unary call without a deadline is cut off at the default with DEADLINE_EXCEEDED."""
     stub, _ = catalog
