@@ -110,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     merge.add_argument("reports", type=Path, nargs="+")
     merge.add_argument("-o", "--output", type=Path, required=True)
     selfcheck = commands.add_parser(
-        "selfcheck", help="our loader against h2load (gRPC) and wrk (REST) on one endpoint"
+        "selfcheck", help="our loader against h2load and ghz (gRPC) and wrk (REST) on one endpoint"
     )
     selfcheck.add_argument("--concurrency", type=int, default=16)
     selfcheck.add_argument("--duration", type=float, default=5.0)

@@ -36,6 +36,10 @@ class LoaderFigures:
     throughput_per_s: float
     ok: int
     failed: int
+    cut_off: int = 0
+    """Calls in flight when a timed run ended that the loader counted as errors (ghz)."""
+    loader_cores: float | None = None
+    """The loader's own CPU over the run, in cores (None: not measured)."""
 
 
 def grpc_frame(message: bytes) -> bytes:
