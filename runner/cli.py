@@ -11,17 +11,18 @@ from pathlib import Path
 from typing import TextIO
 
 from meshkit.manifest import DEFAULT_MANIFEST, ManifestError, load_manifest
-from runner import impls, plan, probe, status, supervisor, table
+from runner import impls, plan, probe, restarts, state, status, supervisor, table
 from runner.console import Console
 from runner.group import MeshGroup
-from runner.outcomes import ServiceFailed
+from runner.outcomes import ServiceExit, ServiceFailed
 from runner.preflight import PreflightError
 from runner.supervisor import LocalMesh
 
 EXIT_OK, EXIT_FAILED, EXIT_UNUSABLE = 0, 1, 2
 EXIT_STATUS_HELP = (
     "Exit status: 0 success (run: every service and the gateway stopped cleanly; status:"
-    " all SERVING), 1 a service or the gateway failed or did not stop cleanly (status: not"
+    " all SERVING), 1 a service or the gateway failed to start, kept dying (more restarts"
+    " than --max-restarts within --restart-window-s) or did not stop cleanly (status: not"
     " all SERVING), 2 the mesh could not start at all (bad arguments or manifest, a port"
     " taken, a service without a rest_port over REST)."
 )
@@ -40,6 +41,16 @@ def _seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(f"must be a number of seconds, got {text!r}") from None
     if not 0 <= value <= 3600:
         raise argparse.ArgumentTypeError(f"must be 0..3600 seconds, got {text}")
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if not 0 <= value <= 1000:
+        raise argparse.ArgumentTypeError(f"must be 0..1000, got {text}")
     return value
 
 
@@ -90,21 +101,39 @@ def build_parser() -> argparse.ArgumentParser:
                 f" both: the two meshes side by side (default: ${TRANSPORT_ENV}, else grpc)"
             ),
         )
-    run.add_argument(
-        "--data-dir",
-        type=Path,
-        default=supervisor.DEFAULT_DATA_DIR,
-        help=(
-            "stateful services keep data in DATA_DIR/<service>, over REST in"
-            " DATA_DIR/rest/<service> (default: %(default)s)"
-        ),
-    )
+        command.add_argument(
+            "--data-dir",
+            type=Path,
+            default=supervisor.DEFAULT_DATA_DIR,
+            help=(
+                "stateful services keep data in DATA_DIR/<service>, over REST in"
+                f" DATA_DIR/rest/<service>; the runner keeps DATA_DIR/{state.STATE_FILE}"
+                " (pids, restarts) for status while it runs (default: %(default)s)"
+            ),
+        )
     for flag, default, what in (
         ("--drain-delay-s", supervisor.DEFAULT_DRAIN_DELAY_S, "NOT_SERVING before closing"),
         ("--grace-s", supervisor.DEFAULT_GRACE_S, "in-flight RPCs get to finish"),
         ("--start-timeout-s", supervisor.DEFAULT_START_TIMEOUT_S, "for the mesh to be SERVING"),
     ):
         run.add_argument(flag, type=_seconds, default=default, help=f"{what} (default: {default})")
+    run.add_argument(
+        "--max-restarts",
+        type=_count,
+        default=restarts.DEFAULT_MAX_RESTARTS,
+        help=(
+            "a service or the gateway that exits on its own is restarted (backoff from"
+            f" {restarts.DEFAULT_INITIAL_BACKOFF_S:g}s, doubling up to"
+            f" {restarts.DEFAULT_MAX_BACKOFF_S:g}s); more restarts than this within the"
+            " window and the mesh stops; 0: never restart (default: %(default)s)"
+        ),
+    )
+    run.add_argument(
+        "--restart-window-s",
+        type=_seconds,
+        default=restarts.DEFAULT_WINDOW_S,
+        help="the window --max-restarts counts in (default: %(default)s)",
+    )
     run.add_argument("--raw-logs", action="store_true", help="print service log lines untouched")
     run.add_argument(
         "--impl",
@@ -154,11 +183,18 @@ def main(
     colour = out.isatty() and "NO_COLOR" not in env
     names = [plan.process_name(spec.name, t) for t in transports for spec in specs]
     names += [gateway.name] if gateway else []
+    state_file = state.state_path(args.data_dir)
     if args.command == "status":
         console = Console(out, err, names, colour=colour)
-        serving = asyncio.run(status.report(specs, gateway, transports, args.host, console))
-        return EXIT_OK if serving else EXIT_FAILED
+        known = {name: p.restarts for name, p in state.read_state(state_file).items()}
+        report = status.report(specs, gateway, transports, args.host, console, known)
+        return EXIT_OK if asyncio.run(report) else EXIT_FAILED
+    if args.restart_window_s <= 0:
+        err.write("mesh: --restart-window-s must be above 0\n")
+        return EXIT_UNUSABLE
     console = Console(out, err, names, colour=colour, raw_logs=args.raw_logs)
+    policy = restarts.RestartPolicy(args.max_restarts, args.restart_window_s)
+    supervision = _Supervision(console, state_file, policy)
     meshes = MeshGroup(
         LocalMesh(
             manifest,
@@ -174,13 +210,59 @@ def main(
             on_event=console.event,
             transport=transport,
             impl=impl,
+            restart_policy=policy,
+            on_restarted=supervision.restarted,
         )
         for transport in transports
     )
-    return asyncio.run(_run(meshes, console))
+    supervision.group = meshes
+    try:
+        return asyncio.run(_run(meshes, console, supervision))
+    finally:
+        state.remove_state(state_file)
 
 
-async def _run(mesh: MeshGroup, console: Console) -> int:
+class _Supervision:
+    """What the terminal and the state file learn of restarts: the table again, with its
+    RESTARTS column, and the file ``status`` reads."""
+
+    def __init__(self, console: Console, path: Path, policy: restarts.RestartPolicy) -> None:
+        self.group: MeshGroup | None = None
+        self.policy = policy
+        self._console = console
+        self._path = path
+
+    def ready(self) -> None:
+        self._write()
+
+    def restarted(self, name: str) -> None:
+        self._write()
+        if self.group is not None:
+            self._console.block("")
+            self._console.block(_table(self.group))
+            self._console.block("")
+
+    def gave_up(self, gone: ServiceExit) -> str:
+        """The headline for a process the mesh gave up on."""
+        headline = f"{gone.describe()} unexpectedly"
+        if self.policy.enabled:
+            headline += f" after {gone.restarts} restart(s) ({self.policy.describe()})"
+        return headline + "; stopping the mesh"
+
+    def _write(self) -> None:
+        if self.group is None:
+            return
+        pids, counts = self.group.pids, self.group.restarts
+        processes = {
+            name: state.ProcessState(pid, counts.get(name, 0)) for name, pid in pids.items()
+        }
+        try:
+            state.write_state(self._path, processes)
+        except OSError as exc:  # the mesh runs on; only `status` loses the counts
+            self._console.error(f"cannot write {self._path}: {exc.strerror}")
+
+
+async def _run(mesh: MeshGroup, console: Console, supervision: _Supervision) -> int:
     stop_requested = asyncio.Event()
 
     def on_signal(signum: signal.Signals) -> None:
@@ -196,12 +278,14 @@ async def _run(mesh: MeshGroup, console: Console) -> int:
         loop.add_signal_handler(signum, on_signal, signum)
     stop_wait = asyncio.create_task(stop_requested.wait())
     try:
-        return await _supervise(mesh, console, stop_wait)
+        return await _supervise(mesh, console, stop_wait, supervision)
     finally:
         stop_wait.cancel()
 
 
-async def _supervise(mesh: MeshGroup, console: Console, stop_wait: asyncio.Task[bool]) -> int:
+async def _supervise(
+    mesh: MeshGroup, console: Console, stop_wait: asyncio.Task[bool], supervision: _Supervision
+) -> int:
     start = asyncio.create_task(mesh.start())
     await asyncio.wait({start, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
     if not start.done():  # interrupted during start-up: start() stops what it started
@@ -219,13 +303,14 @@ async def _supervise(mesh: MeshGroup, console: Console, stop_wait: asyncio.Task[
         raise failure
 
     _print_ready(mesh, console)
+    supervision.ready()
     exited = asyncio.create_task(mesh.wait_for_exit())
     await asyncio.wait({exited, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
     if not exited.done():
         exited.cancel()
         return await _stopped(mesh, console, EXIT_OK)
     gone = exited.result()
-    _report_failure(console, f"{gone.describe()} unexpectedly", mesh.log_tail(gone.name))
+    _report_failure(console, supervision.gave_up(gone), mesh.log_tail(gone.name))
     return await _stopped(mesh, console, EXIT_FAILED)
 
 
@@ -243,21 +328,27 @@ def _report_failure(console: Console, headline: str, tail: Sequence[str]) -> Non
             console.error(f"    {line}")
 
 
-def _print_ready(group: MeshGroup, console: Console) -> None:
+def _table(group: MeshGroup) -> str:
+    """Every process of the group: address, health URL, state, pid, restarts (once any)."""
     rows = [
         row
         for mesh in group.meshes
         for row in table.rows(
             mesh.services,
             mesh.host,
-            dict.fromkeys(mesh.pids, probe.SERVING),
+            {name: probe.SERVING if mesh.serving(name) else "RESTARTING" for name in mesh.pids},
             mesh.pids,
             mesh.gateway,
             mesh.transport,
+            mesh.restarts,
         )
     ]
+    return table.render_table(rows)
+
+
+def _print_ready(group: MeshGroup, console: Console) -> None:
     console.block("")
-    console.block(table.render_table(rows))
+    console.block(_table(group))
     console.block("")
     for mesh in group.meshes:
         if mesh.transport == plan.REST:

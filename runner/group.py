@@ -45,8 +45,18 @@ class MeshGroup:
             if not start.cancelled() and (failure := start.exception()) is not None:
                 raise failure
 
+    @property
+    def pids(self) -> dict[str, int]:
+        """Process name → pid, over every mesh."""
+        return {name: pid for mesh in self.meshes for name, pid in mesh.pids.items()}
+
+    @property
+    def restarts(self) -> dict[str, int]:
+        """Process name → how many times it was restarted, over every mesh."""
+        return {name: n for mesh in self.meshes for name, n in mesh.restarts.items()}
+
     async def wait_for_exit(self) -> ServiceExit:
-        """Returns once any service of any mesh exits without having been asked to."""
+        """Returns once any mesh gives up on a process that exited unexpectedly."""
         waits = [asyncio.create_task(mesh.wait_for_exit()) for mesh in self.meshes]
         try:
             done, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)

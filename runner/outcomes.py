@@ -17,6 +17,8 @@ class ServiceExit:
     """The runner had to SIGKILL it."""
     terminated: bool = False
     """The runner sent it SIGTERM (rather than it exiting on its own)."""
+    restarts: int = 0
+    """How many times the runner had restarted it before this exit."""
 
     @property
     def clean(self) -> bool:

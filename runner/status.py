@@ -1,10 +1,11 @@
 """``python -m runner status``: one health check per process of the meshes a
-``run`` with the same arguments would start, shown as the runner's table."""
+``run`` with the same arguments would start, shown as the runner's table (with how many
+times each was restarted, when the running runner's state file says so)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from meshkit.manifest import GatewaySpec, ServiceSpec
 from runner import plan, probe, table
@@ -17,9 +18,12 @@ async def report(
     transports: Sequence[str],
     host: str,
     console: Console,
+    restarts: Mapping[str, int] | None = None,
 ) -> bool:
     """Checks every service over each of ``transports`` (and the gateway, which belongs to
-    the gRPC mesh), prints the table; True when every one answered SERVING."""
+    the gRPC mesh), prints the table; True when every one answered SERVING. ``restarts``
+    (process name → count, from the runner's state file) adds a RESTARTS column once one
+    is above zero."""
     checks = {
         plan.process_name(spec.name, transport): _check(spec, host, transport)
         for transport in transports
@@ -37,6 +41,7 @@ async def report(
             states,
             gateway=gateway if transport == plan.GRPC else None,
             transport=transport,
+            restarts=restarts,
         )
     ]
     console.block(table.render_table(rows))

@@ -3,7 +3,9 @@
 Start-up checks every port first, starts each service once its dependencies answer
 SERVING, and waits until it answers SERVING itself (gRPC health, or ``GET /readyz``
 answering 200 for a mesh of REST/JSON baseline services); the gateway starts last, once
-every service is SERVING, and is ready when its ``/healthz`` answers 200. Shutdown goes the
+every service is SERVING, and is ready when its ``/healthz`` answers 200. A process that
+exits unexpectedly afterwards is started again like ECS replaces a task (``restarts``:
+backoff, health gate, a limit after which the mesh gives up). Shutdown goes the
 other way round: the gateway first, then dependents before what they call, each with
 SIGTERM and a bounded wait, then SIGKILL. Children live in their own process group (a
 terminal's Ctrl-C reaches only the runner, which then stops them in order) and run under
@@ -13,10 +15,9 @@ terminal's Ctrl-C reaches only the runner, which then stops them in order) and r
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import dataclasses
 import functools
 import os
-import signal
 import sys
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -25,8 +26,10 @@ from pathlib import Path
 from types import TracebackType
 
 from meshkit.manifest import GO, GatewaySpec, Manifest, ServiceSpec
-from runner import impls, plan, preflight, probe
+from runner import children, impls, plan, preflight, probe
+from runner.children import Child, EventSink, LogSink
 from runner.outcomes import ServiceExit, ServiceFailed, StopReport
+from runner.restarts import DEFAULT_RESTART_POLICY, RestartHistory, RestartPolicy
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_DATA_DIR = Path("data")
@@ -36,40 +39,34 @@ DEFAULT_GRACE_S = 5.0
 DEFAULT_START_TIMEOUT_S = 30.0
 STOP_MARGIN_S = 3.0
 """Added to drain + grace for interpreter teardown before a child counts as hung."""
-KILL_WAIT_S = 5.0
-OUTPUT_WAIT_S = 2.0
-"""How long to wait for a child's last output once it has exited."""
 POLL_INTERVAL_S = 0.1
 LOG_TAIL_LINES = 20
-MAX_LINE_BYTES = 1024 * 1024
 GUARD_MODULE = impls.GUARD_MODULE
 
-LogSink = Callable[[str, str], None]
-"""Receives (service name, one line of its output without the newline)."""
-EventSink = Callable[[str], None]
-"""Receives one human-readable line about the mesh itself."""
 HealthCheck = Callable[[float], Awaitable[str]]
 """One health check with a timeout in seconds; returns a ``probe`` state word."""
+Gate = Callable[[Child, float], Awaitable[None]]
+"""Waits until a just-started child answers SERVING, up to an absolute loop time."""
+RestartSink = Callable[[str], None]
+"""Hears the process name of a restarted process once it answers SERVING again."""
 
 
 @dataclass
-class _Child:
-    name: str
-    process: asyncio.subprocess.Process
-    exited: asyncio.Task[int]
-    readers: list[asyncio.Task[None]] = field(default_factory=list)
-    tail: deque[str] = field(default_factory=lambda: deque(maxlen=LOG_TAIL_LINES))
-    killed: bool = False
-    terminated: bool = False
+class _Slot:
+    """One process of the mesh across its restarts: how it starts, how it is gated and
+    the child running now."""
 
-    async def finish(self) -> None:
-        """Waits (bounded) for the last output of an exited child and closes its stdin."""
-        if self.readers:
-            _, pending = await asyncio.wait(self.readers, timeout=OUTPUT_WAIT_S)
-            for reader in pending:
-                reader.cancel()
-        if self.process.stdin is not None:
-            self.process.stdin.close()
+    name: str
+    argv: list[str]
+    env: Mapping[str, str]
+    what: str
+    gate: Gate
+    history: RestartHistory
+    tail: deque[str] = field(default_factory=lambda: deque(maxlen=LOG_TAIL_LINES))
+    child: Child | None = None
+    supervised: bool = False
+    """SERVING since its last start: an exit from now on is unexpected."""
+    restarting: asyncio.Task[None] | None = None
 
 
 def _ignore(*_: object) -> None:
@@ -96,6 +93,14 @@ class LocalMesh:
     has a Go implementation as its Go binary, ``"pricing=go"`` just that one; by default
     each runs the manifest's ``impl``. An implementation a service lacks raises
     ``impls.ImplementationError``.
+
+    Once started, a service or the gateway that exits without being asked to is started
+    again as ``restart_policy`` says (``runner.restarts``; ``NO_RESTARTS`` turns it off),
+    health-gated like the first time; ``on_restarted`` hears its name once it is SERVING
+    again. ``wait_for_exit`` returns when the mesh gives up on one. ``extra_env`` adds
+    variables to some processes (by service or gateway name) over everything else, the
+    runner's placement included: fault injection, such as a dependency reached through
+    a relay.
     """
 
     def __init__(
@@ -114,6 +119,9 @@ class LocalMesh:
         on_event: EventSink = _ignore,
         transport: str = plan.GRPC,
         impl: impls.Choice = "",
+        restart_policy: RestartPolicy = DEFAULT_RESTART_POLICY,
+        on_restarted: RestartSink = _ignore,
+        extra_env: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
         self.manifest = manifest
         self.services: tuple[ServiceSpec, ...] = plan.select_services(manifest, only)
@@ -125,17 +133,21 @@ class LocalMesh:
             manifest, self.services, enabled=with_gateway and transport == plan.GRPC
         )
         self.host = host
+        self.restart_policy = restart_policy
         self._data_dir = data_dir.resolve()
         self._drain_delay_s = drain_delay_s
         self._grace_s = grace_s
         self._start_timeout_s = start_timeout_s
         self._base_env = os.environ if base_env is None else base_env
+        self._extra_env = extra_env or {}
         self._on_log = on_log
         self._on_event = on_event
-        self._children: list[_Child] = []
+        self._on_restarted = on_restarted
+        self._slots: list[_Slot] = []
         self._bring_up: list[asyncio.Task[None]] = []
         self._stopping: asyncio.Task[StopReport] | None = None
         self._unexpected: asyncio.Future[ServiceExit] | None = None
+        self._change = asyncio.Event()
 
     @property
     def addresses(self) -> dict[str, str]:
@@ -175,16 +187,25 @@ class LocalMesh:
 
     @property
     def pids(self) -> dict[str, int]:
-        """Process name → pid, for every service (and the gateway) started so far."""
-        return {child.name: child.process.pid for child in self._children}
+        """Process name → pid of its current process, for every service (and the gateway)
+        started so far."""
+        return {slot.name: slot.child.pid for slot in self._slots if slot.child is not None}
+
+    @property
+    def restarts(self) -> dict[str, int]:
+        """Process name → how many times it was restarted, for every process started."""
+        return {slot.name: slot.history.total for slot in self._slots}
+
+    def serving(self, name: str) -> bool:
+        """Whether the process is up: SERVING since its last (re)start, not exited since."""
+        slot = self._slot_named(name)
+        return slot is not None and slot.supervised
 
     def log_tail(self, name: str) -> tuple[str, ...]:
         """The last output lines of a started process, by its process name (up to
-        LOG_TAIL_LINES)."""
-        for child in self._children:
-            if child.name == name:
-                return tuple(child.tail)
-        return ()
+        LOG_TAIL_LINES, across restarts)."""
+        slot = self._slot_named(name)
+        return () if slot is None else tuple(slot.tail)
 
     async def __aenter__(self) -> LocalMesh:
         await self.start()
@@ -240,23 +261,39 @@ class LocalMesh:
             raise
 
     async def wait_for_exit(self) -> ServiceExit:
-        """Returns once any service exits without having been asked to."""
+        """Returns once a process exited unexpectedly and will not be restarted: restarts
+        are off, or it used up the restart policy (``restarts`` on the result says how
+        many times it was restarted before)."""
         assert self._unexpected is not None, "start() first"
         return await asyncio.shield(self._unexpected)
 
+    async def wait_until_serving(self, name: str, *, restarts: int, timeout_s: float) -> None:
+        """Returns once process ``name`` has been restarted at least ``restarts`` times in
+        all and is SERVING again. TimeoutError after ``timeout_s``; RuntimeError if the
+        mesh gave up on a process or is stopping."""
+        assert self._unexpected is not None, "start() first"
+        async with asyncio.timeout(timeout_s):
+            while True:
+                slot = self._slot_named(name)
+                if slot is not None and slot.supervised and slot.history.total >= restarts:
+                    return
+                if self._unexpected.done() or self._stopping is not None:
+                    raise RuntimeError(f"{name} will not be SERVING again: the mesh is ending")
+                await self._change.wait()
+
     async def stop(self) -> StopReport:
-        """Stops every started service, dependents first; safe to call more than once."""
+        """Stops every started service, dependents first; safe to call more than once.
+        Restarts in progress are abandoned, never waited for."""
         if self._stopping is None:
             self._stopping = asyncio.create_task(self._stop_all())
+            self._notify()
         return await asyncio.shield(self._stopping)
 
     def kill(self) -> None:
         """SIGKILLs every service still running, now (the second Ctrl-C)."""
-        for child in self._children:
-            if child.process.returncode is None:
-                child.killed = True
-                with contextlib.suppress(ProcessLookupError):
-                    child.process.kill()
+        for slot in self._slots:
+            if slot.child is not None:
+                slot.child.kill()
 
     async def _bring_up_one(
         self, spec: ServiceSpec, ready: Mapping[str, asyncio.Event], deadline: float
@@ -277,16 +314,15 @@ class LocalMesh:
             base_env=self._base_env,
             transport=self.transport,
         )
-        name = plan.process_name(spec.name, self.transport)
         impl = self.implementations[spec.name]
-        child = await self._spawn(name, impls.command(spec, impl), env, impls.describe(spec, impl))
-        address = plan.address(spec, self.host, self.transport)
-        if self.transport == plan.REST:
-            check = functools.partial(probe.check_http, plan.readyz_url(spec, self.host, plan.REST))
-            await self._gate(child, deadline, check, address)
-        else:
-            async with probe.probe_channel(address) as channel:
-                await self._gate(child, deadline, functools.partial(probe.check, channel), address)
+        slot = self._add_slot(
+            plan.process_name(spec.name, self.transport),
+            impls.command(spec, impl),
+            {**env, **self._extra_env.get(spec.name, {})},
+            impls.describe(spec, impl),
+            functools.partial(self._gate_service, spec),
+        )
+        await self._launch(slot, deadline)
         ready[spec.name].set()
 
     async def _bring_up_gateway(
@@ -303,46 +339,57 @@ class LocalMesh:
             grace_s=self._grace_s,
             base_env=self._base_env,
         )
-        argv = [sys.executable, "-m", GUARD_MODULE, gateway.module]
-        child = await self._spawn(gateway.name, argv, env, f"python -m {gateway.module}")
-        healthz = plan.gateway_healthz_url(gateway, self.host)
-        check = functools.partial(probe.check_http, healthz)
+        slot = self._add_slot(
+            gateway.name,
+            [sys.executable, "-m", GUARD_MODULE, gateway.module],
+            {**env, **self._extra_env.get(gateway.name, {})},
+            f"python -m {gateway.module}",
+            functools.partial(self._gate_gateway, gateway),
+        )
+        await self._launch(slot, deadline)
+
+    def _add_slot(
+        self, name: str, argv: list[str], env: Mapping[str, str], what: str, gate: Gate
+    ) -> _Slot:
+        slot = _Slot(name, argv, env, what, gate, RestartHistory(self.restart_policy))
+        self._slots.append(slot)
+        return slot
+
+    def _slot_named(self, name: str) -> _Slot | None:
+        return next((slot for slot in self._slots if slot.name == name), None)
+
+    async def _launch(self, slot: _Slot, deadline: float) -> None:
+        """Starts the slot's process and waits until it is SERVING (ServiceFailed if it
+        exits first or time runs out); from then on its exits are supervised."""
+        # Shielded: a stop() that cancels us mid-spawn must still find the child to stop.
+        spawning = asyncio.ensure_future(
+            children.spawn(slot.name, slot.argv, slot.env, slot.tail, self._on_log)
+        )
+        try:
+            child = await asyncio.shield(spawning)
+        except asyncio.CancelledError:
+            slot.child = await spawning
+            raise
+        slot.child = child
+        child.exited.add_done_callback(lambda _: self._on_exit(slot, child))
+        self._on_event(f"started {slot.name} (pid {child.pid}): {slot.what}")
+        await slot.gate(child, deadline)
+        slot.supervised = True
+
+    async def _gate_service(self, spec: ServiceSpec, child: Child, deadline: float) -> None:
+        address = plan.address(spec, self.host, self.transport)
+        if self.transport == plan.REST:
+            check = functools.partial(probe.check_http, plan.readyz_url(spec, self.host, plan.REST))
+            await self._gate(child, deadline, check, address)
+            return
+        async with probe.probe_channel(address) as channel:
+            await self._gate(child, deadline, functools.partial(probe.check, channel), address)
+
+    async def _gate_gateway(self, gateway: GatewaySpec, child: Child, deadline: float) -> None:
+        check = functools.partial(probe.check_http, plan.gateway_healthz_url(gateway, self.host))
         await self._gate(child, deadline, check, plan.gateway_url(gateway, self.host))
 
-    async def _spawn(self, name: str, argv: list[str], env: Mapping[str, str], what: str) -> _Child:
-        process = await asyncio.create_subprocess_exec(
-            *argv,
-            stdin=asyncio.subprocess.PIPE,  # held open and never written: see guard.py
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            env=env,
-            # Its own session, so its own process group: a terminal's Ctrl-C reaches only the
-            # runner. (start_new_session rather than process_group: uvloop knows only the former.)
-            start_new_session=True,
-            limit=MAX_LINE_BYTES,
-        )
-        child = _Child(name, process, asyncio.create_task(process.wait()))
-        child.exited.add_done_callback(lambda _: self._on_exit(child))
-        for stream in (process.stdout, process.stderr):
-            if stream is not None:
-                child.readers.append(asyncio.create_task(self._pump(child, stream)))
-        self._children.append(child)
-        self._on_event(f"started {name} (pid {process.pid}): {what}")
-        return child
-
-    async def _pump(self, child: _Child, stream: asyncio.StreamReader) -> None:
-        while True:
-            try:
-                raw = await stream.readline()
-            except ValueError:  # one line over MAX_LINE_BYTES: readline dropped it
-                raw = b"[mesh: an over-long output line was dropped]\n"
-            if not raw:
-                return
-            line = raw.decode(errors="replace").rstrip("\r\n")
-            child.tail.append(line)
-            self._on_log(child.name, line)
-
-    async def _gate(self, child: _Child, deadline: float, check: HealthCheck, where: str) -> None:
+    async def _gate(self, child: Child, deadline: float, check: HealthCheck, where: str) -> None:
         """Polls ``check`` until SERVING; ServiceFailed if the child exits or time runs out."""
         loop = asyncio.get_running_loop()
         name = child.name
@@ -350,8 +397,7 @@ class LocalMesh:
         while True:
             if child.exited.done():
                 await child.finish()
-                outcome = ServiceExit(name, child.exited.result()).outcome
-                raise ServiceFailed(name, outcome, child.tail)
+                raise ServiceFailed(name, child.outcome().outcome, child.tail)
             remaining = deadline - loop.time()
             if remaining <= 0:
                 reason = f"not SERVING within {self._start_timeout_s:g}s (last: {status})"
@@ -363,39 +409,78 @@ class LocalMesh:
             await asyncio.wait({child.exited}, timeout=POLL_INTERVAL_S)
         self._on_event(f"{name} SERVING on {where} after {loop.time() - started:.1f}s")
 
-    def _on_exit(self, child: _Child) -> None:
-        if self._stopping is not None or self._unexpected is None or self._unexpected.done():
+    def _on_exit(self, slot: _Slot, child: Child) -> None:
+        if self._stopping is not None or child is not slot.child or not slot.supervised:
+            return  # asked to stop, an earlier incarnation, or still starting (its gate says)
+        if child.killed or child.terminated or self._unexpected is None:
             return
-        code = child.exited.result() if not child.exited.cancelled() else None
-        self._unexpected.set_result(ServiceExit(child.name, code))
+        slot.supervised = False
+        self._notify()
+        slot.restarting = asyncio.create_task(
+            self._restart(slot, child.outcome()), name=f"restart-{slot.name}"
+        )
+
+    async def _restart(self, slot: _Slot, gone: ServiceExit) -> None:
+        """Starts the slot's process again after the policy's backoff, until it is SERVING
+        again or the policy says to give up."""
+        loop = asyncio.get_running_loop()
+        why = f"{gone.describe()} unexpectedly"
+        while True:
+            if slot.child is not None:
+                await slot.child.finish()
+            if not slot.history.allows(loop.time()):
+                self._give_up(slot, gone, why)
+                return
+            delay = slot.history.next_backoff_s(loop.time())
+            self._on_event(
+                f"{why}: restarting it in {delay:g}s (restart {slot.history.total + 1};"
+                f" {self.restart_policy.describe()})"
+            )
+            await asyncio.sleep(delay)
+            slot.history.record(loop.time())
+            try:
+                await self._launch(slot, loop.time() + self._start_timeout_s)
+            except ServiceFailed as failure:
+                failed = slot.child
+                assert failed is not None
+                failed.kill()  # not SERVING in time: it does not get to linger
+                await asyncio.wait({failed.exited}, timeout=children.KILL_WAIT_S)
+                gone, why = failed.outcome(), f"{slot.name} did not come back: {failure.reason}"
+                continue
+            self._on_event(f"{slot.name} is back: restarted {slot.history.total} time(s) so far")
+            self._notify()
+            self._on_restarted(slot.name)
+            return
+
+    def _give_up(self, slot: _Slot, gone: ServiceExit, why: str) -> None:
+        restarts = slot.history.total
+        if self.restart_policy.enabled:
+            self._on_event(
+                f"{why}: giving up on it after {restarts} restart(s)"
+                f" ({self.restart_policy.describe()})"
+            )
+        if self._unexpected is not None and not self._unexpected.done():
+            self._unexpected.set_result(dataclasses.replace(gone, restarts=restarts))
+        self._notify()
+
+    def _notify(self) -> None:
+        """Wakes everyone waiting in ``wait_until_serving`` to look again."""
+        change, self._change = self._change, asyncio.Event()
+        change.set()
 
     async def _stop_all(self) -> StopReport:
         loop = asyncio.get_running_loop()
         began = loop.time()
-        for task in self._bring_up:
+        restarting = [slot.restarting for slot in self._slots if slot.restarting is not None]
+        for task in (*self._bring_up, *restarting):
             task.cancel()
-        await asyncio.gather(*self._bring_up, return_exceptions=True)
+        await asyncio.gather(*self._bring_up, *restarting, return_exceptions=True)
         # Reverse start order: the gateway (always started last), then every service
         # before the ones it calls.
-        exits = [await self._stop_one(child) for child in reversed(self._children)]
+        budget = self._drain_delay_s + self._grace_s + STOP_MARGIN_S
+        exits = [
+            await children.stop(slot.child, budget, self._on_event)
+            for slot in reversed(self._slots)
+            if slot.child is not None
+        ]
         return StopReport(tuple(exits), loop.time() - began)
-
-    async def _stop_one(self, child: _Child) -> ServiceExit:
-        name = child.name
-        if child.process.returncode is None:
-            budget = self._drain_delay_s + self._grace_s + STOP_MARGIN_S
-            self._on_event(f"stopping {name} (SIGTERM)")
-            child.terminated = True
-            with contextlib.suppress(ProcessLookupError):
-                child.process.send_signal(signal.SIGTERM)
-            done, _ = await asyncio.wait({child.exited}, timeout=budget)
-            if not done:
-                self._on_event(f"{name} did not exit within {budget:g}s: sending SIGKILL")
-                child.killed = True
-                with contextlib.suppress(ProcessLookupError):
-                    child.process.kill()
-                await asyncio.wait({child.exited}, timeout=KILL_WAIT_S)
-        await child.finish()
-        result = ServiceExit(name, child.process.returncode, child.killed, child.terminated)
-        self._on_event(result.describe())
-        return result

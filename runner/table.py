@@ -29,6 +29,8 @@ class Row:
     healthz: str
     state: str
     pid: int | None = None
+    restarts: int = 0
+    """How many times the runner restarted it."""
 
 
 def rows(
@@ -38,10 +40,12 @@ def rows(
     pids: Mapping[str, int] | None = None,
     gateway: GatewaySpec | None = None,
     transport: str = plan.GRPC,
+    restarts: Mapping[str, int] | None = None,
 ) -> list[Row]:
-    """A row per service, then one for the gateway if given; ``states`` and ``pids`` are
-    keyed by process name, and no known state is UNKNOWN."""
+    """A row per service, then one for the gateway if given; ``states``, ``pids`` and
+    ``restarts`` are keyed by process name, and no known state is UNKNOWN."""
     found = pids or {}
+    restarted = restarts or {}
     table = []
     for spec in specs:
         name = plan.process_name(spec.name, transport)
@@ -52,6 +56,7 @@ def rows(
                 healthz=plan.healthz_url(spec, host, transport),
                 state=states.get(name, "UNKNOWN"),
                 pid=found.get(name),
+                restarts=restarted.get(name, 0),
             )
         )
     if gateway is not None:
@@ -62,19 +67,25 @@ def rows(
                 healthz=plan.gateway_healthz_url(gateway, host),
                 state=states.get(gateway.name, "UNKNOWN"),
                 pid=found.get(gateway.name),
+                restarts=restarted.get(gateway.name, 0),
             )
         )
     return table
 
 
 def render_table(table: Sequence[Row]) -> str:
-    """Left-aligned columns; the PID column only when some row has a pid."""
+    """Left-aligned columns; the PID column only when some row has a pid, the RESTARTS
+    column only once something was restarted."""
     header = ["SERVICE", "ADDRESS", "HEALTHZ", "STATE"]
     cells = [[r.name, r.address, r.healthz, r.state] for r in table]
     if any(r.pid is not None for r in table):
         header.append("PID")
         for cell, r in zip(cells, table, strict=True):
             cell.append("" if r.pid is None else str(r.pid))
+    if any(r.restarts for r in table):
+        header.append("RESTARTS")
+        for cell, r in zip(cells, table, strict=True):
+            cell.append(str(r.restarts))
     widths = [max(len(line[i]) for line in (header, *cells)) for i in range(len(header))]
     return "\n".join(
         "  ".join(text.ljust(width) for text, width in zip(line, widths, strict=True)).rstrip()

@@ -205,12 +205,12 @@ async def test_local_mesh_gives_serving_addresses_and_stops_cleanly(
     assert wait_until_gone(pids, 0) == {}
 
 
-def test_run_exits_1_when_a_service_dies_while_running(
+def test_run_exits_1_when_a_service_dies_while_running_with_restarts_off(
     manifest: Path, tmp_path: Path, start_runner: list[Runner]
 ) -> None:
-    """A service killed behind the runner's back is reported by name, the others are
-    stopped cleanly and the runner exits 1."""
-    runner = run_mesh(manifest, tmp_path, *FAST_STOP)
+    """With restarts off, a service killed behind the runner's back is reported by name,
+    the others are stopped cleanly and the runner exits 1 (restarts: test_mesh_runner_restarts)."""
+    runner = run_mesh(manifest, tmp_path, *FAST_STOP, "--max-restarts", "0")
     start_runner.append(runner)
     runner.wait_for(r"\bready\b")
     pids = runner.child_pids()
