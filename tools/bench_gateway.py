@@ -2,18 +2,20 @@
 
 ``python -m tools.bench_gateway`` (``make bench-gateway``) starts the catalog service and
 the gateway in front of it, both as deployed (``python -m services.catalog`` with its
-access log on, ``python -m gateway``), and measures three things on both paths, always
-with the same loader on each side:
+access log on, ``python -m gateway``), and beside it, as the outside reference,
+grpc-gateway generated for the same protos (``tools/grpcgateway``; when it is not built
+the run says so and goes on without it). It measures three things on every path,
+always with the same loader on each side:
 
 - ``unary``: GetProduct under load with h2load, N keep-alive HTTP/1.1 connections to
-  the gateway against N gRPC streams on one HTTP/2 connection to the catalog;
+  an edge against N gRPC streams on one HTTP/2 connection to the catalog;
 - ``latency``: GetProduct one call at a time, a Python loop (aiohttp against grpc.aio);
 - ``stream``: ListProducts (100 products), NDJSON against a gRPC server stream, Python
   loaders reading every message.
 
-Each round starts fresh processes and runs both paths of each scenario back to back, in
-an order that alternates between rounds; ratios and differences pair the two paths
-within a round, so drift on a noisy machine hits both alike. It prints the tables,
+Each round starts fresh processes and runs the paths of each scenario back to back, in
+an order that rotates between rounds; ratios and differences pair the paths within a
+round, so drift on a noisy machine hits them alike. It prints the tables,
 writes raw numbers as JSON and refreshes its section of docs/benchmarks.md.
 """
 
@@ -34,8 +36,23 @@ from typing import Any
 
 from meshkit.manifest import load_manifest
 from tools.bench import gateway_report, gateway_stats, h2load, h2load_paths
-from tools.bench.gateway_stack import CATALOG, GATEWAY, Stack, running_stack
-from tools.bench.gateway_stats import DIRECT, LATENCY, PATHS, STREAM, UNARY, PathSample
+from tools.bench.gateway_stack import (
+    CATALOG,
+    GATEWAY,
+    Stack,
+    grpc_gateway_problem,
+    grpc_gateway_version,
+    running_stack,
+)
+from tools.bench.gateway_stats import (
+    DIRECT,
+    EDGES,
+    GRPC_GATEWAY,
+    LATENCY,
+    STREAM,
+    UNARY,
+    PathSample,
+)
 from tools.bench.http_loader import (
     GRPC_STREAM,
     GRPC_UNARY,
@@ -68,8 +85,10 @@ COUNTED_CALL_ALLOWANCE_S = 0.02
 KINDS = {
     (LATENCY, DIRECT): GRPC_UNARY,
     (LATENCY, GATEWAY): REST_UNARY,
+    (LATENCY, GRPC_GATEWAY): REST_UNARY,
     (STREAM, DIRECT): GRPC_STREAM,
     (STREAM, GATEWAY): REST_STREAM,
+    (STREAM, GRPC_GATEWAY): REST_STREAM,
 }
 
 
@@ -82,6 +101,8 @@ class RunChecks:
     catalog_not_ok: int = 0
     warnings: int = 0
     """Log lines at WARNING or above, catalog and gateway."""
+    grpc_gateway_not_run: str | None = None
+    """Why grpc-gateway did not run (None: it ran)."""
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -116,16 +137,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def path_order(round_: int) -> tuple[str, ...]:
-    """Both paths, the direct one first in odd rounds and the gateway first in even ones."""
-    return PATHS if round_ % 2 else PATHS[::-1]
+def stack_paths(stack: Stack) -> tuple[str, ...]:
+    """The paths a running stack serves: direct, our gateway, and grpc-gateway if it runs."""
+    return (DIRECT, GATEWAY, GRPC_GATEWAY) if stack.grpc_gateway_url else (DIRECT, GATEWAY)
+
+
+def path_order(round_: int, paths: tuple[str, ...]) -> tuple[str, ...]:
+    """The paths rotated by one per round: each goes first in turn (with two, the direct
+    one first in odd rounds and the gateway first in even ones)."""
+    shift = (round_ - 1) % len(paths)
+    return paths[shift:] + paths[:shift]
 
 
 def loader_argv(
     args: argparse.Namespace, scenario: str, path: str, stack: Stack, concurrency: int
 ) -> list[str]:
     """The ``tools.bench.http_loader`` command for one Python-loader run."""
-    target = stack.gateway_url if path == GATEWAY else stack.grpc_target
+    target = stack.edge_url(path) if path in EDGES else stack.grpc_target
     argv = [sys.executable, "-m", "tools.bench.http_loader", KINDS[scenario, path], target]
     argv += [f"--pid={name}={pid}" for name, pid in stack.pids.items()]
     if scenario == LATENCY:
@@ -175,8 +203,8 @@ def _h2load_run(
     stem = workdir / f"h2load-round{round_}-{path}-c{concurrency}"
     log = stem.with_suffix(".tsv")
     timing = {"warmup_s": args.warmup, "duration_s": args.duration}
-    if path == GATEWAY:
-        url = f"{stack.gateway_url}/v1/products/{BENCH_SKU}"
+    if path in EDGES:
+        url = f"{stack.edge_url(path)}/v1/products/{BENCH_SKU}"
         argv = h2load_paths.http1_command(exe, url, log, connections=concurrency, **timing)
     else:
         argv = h2load_paths.grpc_command(
@@ -187,19 +215,22 @@ def _h2load_run(
 
 def check_paths(stack: Stack) -> None:
     """h2load sees only HTTP statuses, so the exact requests it will send are checked
-    first: the gRPC frame through a Python channel, the GET through urllib."""
+    first: the gRPC frame through a Python channel, the GET to each edge through urllib."""
     h2load.verify_payload(stack.grpc_target, h2load.bench_payload())
-    url = f"{stack.gateway_url}/v1/products/{BENCH_SKU}"
-    with urllib.request.urlopen(url, timeout=CALL_DEADLINE_S) as answer:  # noqa: S310 - our own loopback URL
-        if answer.status != 200:
-            raise RuntimeError(f"GET {url}: HTTP {answer.status}")
-        check_product(json.loads(answer.read()), BENCH_SKU)
+    for path in stack_paths(stack):
+        if path not in EDGES:
+            continue
+        url = f"{stack.edge_url(path)}/v1/products/{BENCH_SKU}"
+        with urllib.request.urlopen(url, timeout=CALL_DEADLINE_S) as answer:  # noqa: S310 - our own loopback URL
+            if answer.status != 200:
+                raise RuntimeError(f"GET {url}: HTTP {answer.status}")
+            check_product(json.loads(answer.read()), BENCH_SKU)
 
 
 def _progress(sample: PathSample) -> None:
     s = sample.sample
     print(
-        f"round {s.round} {s.loader:<7} {s.arm:<7} c{s.concurrency:<3} {s.rps:8,.0f} calls/s"
+        f"round {s.round} {s.loader:<7} {s.arm:<12} c{s.concurrency:<3} {s.rps:8,.0f} calls/s"
         f"  p50 {s.p50_ms:7.3f} ms  p99 {s.p99_ms:7.2f} ms  errors {s.errors}",
         file=sys.stderr,
         flush=True,
@@ -209,8 +240,9 @@ def _progress(sample: PathSample) -> None:
 def run_round(
     args: argparse.Namespace, round_: int, stack: Stack, workdir: Path, exe: str | None
 ) -> list[PathSample]:
-    """Every scenario against both paths of one running stack."""
+    """Every scenario against every path of one running stack."""
     check_paths(stack)
+    order = path_order(round_, stack_paths(stack))
     samples: list[PathSample] = []
 
     def record(scenario: str, path: str, concurrency: int, run: LoopResult) -> None:
@@ -218,14 +250,14 @@ def run_round(
         _progress(samples[-1])
 
     for concurrency in args.unary_concurrency:
-        for path in path_order(round_):
+        for path in order:
             if exe is not None:
                 run = _h2load_run(args, exe, path, stack, concurrency, workdir, round_)
                 record(UNARY, path, concurrency, run)
-    for path in path_order(round_):
+    for path in order:
         record(LATENCY, path, 1, _python_run(args, LATENCY, path, stack, 1))
     for concurrency in args.stream_concurrency:
-        for path in path_order(round_):
+        for path in order:
             record(STREAM, path, concurrency, _python_run(args, STREAM, path, stack, concurrency))
     return samples
 
@@ -254,9 +286,17 @@ def run_rounds(
 ) -> tuple[list[PathSample], RunChecks]:
     services = [spec.name for spec in load_manifest().services]
     samples: list[PathSample] = []
-    checks = RunChecks()
+    checks = RunChecks(grpc_gateway_not_run=grpc_gateway_problem())
+    if checks.grpc_gateway_not_run:
+        print(f"grpc-gateway not run: {checks.grpc_gateway_not_run}", file=sys.stderr)
     for round_ in range(1, args.rounds + 1):
-        with running_stack(workdir, f"round{round_}", os.environ, services) as stack:
+        with running_stack(
+            workdir,
+            f"round{round_}",
+            os.environ,
+            services,
+            with_grpc_gateway=checks.grpc_gateway_not_run is None,
+        ) as stack:
             samples += run_round(args, round_, stack, workdir, exe)
         calls, not_ok, warnings = log_counts(stack.logs[CATALOG])
         checks.catalog_access_lines += calls
@@ -280,7 +320,20 @@ def notes(checks: RunChecks, args: argparse.Namespace) -> list[str]:
         "gateway settings: defaults (response cache off, tracing off) except "
         "GATEWAY_RATE_LIMIT_PER_S=0 (rate limiting off: one client at 50/s would get 429s) "
         "and GATEWAY_MAX_CONCURRENCY=1024 (default 512; the limiter still runs)",
+        _reference_note(checks),
     ]
+
+
+def _reference_note(checks: RunChecks) -> str:
+    if checks.grpc_gateway_not_run:
+        return f"grpc-gateway: not run, {checks.grpc_gateway_not_run}"
+    return (
+        "grpc-gateway: the reverse proxy protoc-gen-grpc-gateway generates for the same "
+        "protos (version below), in tools/grpcgateway (Go), "
+        "on grpc-gateway's defaults (no auth, limits, cache or access log), routing the "
+        "catalog's RPCs with a 10 s upstream deadline like ours, on the same catalog in the "
+        "same rounds, driven by the same loaders"
+    )
 
 
 def write_outputs(
@@ -294,7 +347,9 @@ def write_outputs(
     """The tables on stdout, the JSON file and (unless --no-docs) the docs section."""
     summaries = gateway_stats.summarize(samples)
     paired, deltas = gateway_stats.ratios(samples), gateway_stats.added_p50(samples)
+    versus = gateway_stats.versus_reference(samples)
     tables = [
+        gateway_report.reference_table(summaries, versus, deltas),
         gateway_report.unary_table(summaries, paired),
         gateway_report.latency_table(summaries, deltas),
         gateway_report.stream_table(summaries, paired),
@@ -316,6 +371,7 @@ def write_outputs(
         samples=samples,
         summaries=summaries,
         ratios=paired,
+        versus_reference=versus,
         deltas=deltas,
         checks={"notes": run_notes} | vars(checks),
     )
@@ -345,7 +401,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             "h2load not found (apt-get install nghttp2-client): no unary scenario", file=sys.stderr
         )
-    facts = gateway_report.machine_facts(exe)
+    facts = gateway_report.machine_facts(exe) | {"grpc-gateway": grpc_gateway_version()}
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     with workdir("bench-gateway-", args.log_dir) as folder:
         samples, checks = run_rounds(args, folder, exe)

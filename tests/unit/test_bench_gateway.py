@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,8 +12,10 @@ from shopmesh.catalog.v1 import catalog_pb2
 from tools import bench_gateway
 from tools.bench import gateway_report, gateway_stack, h2load, h2load_paths, http_loader
 from tools.bench.gateway_stats import (
+    CATALOG,
     DIRECT,
     GATEWAY,
+    GRPC_GATEWAY,
     LATENCY,
     STREAM,
     UNARY,
@@ -21,6 +24,7 @@ from tools.bench.gateway_stats import (
     make_sample,
     ratios,
     summarize,
+    versus_reference,
 )
 from tools.bench.http_loader import CallFailed, LoopResult, Outcome
 from tools.bench.loader import BENCH_SKU
@@ -268,9 +272,15 @@ def test_loader_args_refuse_counted_runs_with_several_callers() -> None:
 
 
 def test_path_order_alternates_between_rounds() -> None:
-    """The direct path goes first in odd rounds, the gateway in even ones."""
-    assert bench_gateway.path_order(1) == (DIRECT, GATEWAY)
-    assert bench_gateway.path_order(2) == (GATEWAY, DIRECT)
+    """With two paths the direct one goes first in odd rounds, the gateway in even ones;
+    with grpc-gateway too, each of the three goes first in turn."""
+    two = (DIRECT, GATEWAY)
+    assert bench_gateway.path_order(1, two) == (DIRECT, GATEWAY)
+    assert bench_gateway.path_order(2, two) == (GATEWAY, DIRECT)
+    three = (DIRECT, GATEWAY, GRPC_GATEWAY)
+    firsts = [bench_gateway.path_order(r, three)[0] for r in (1, 2, 3, 4)]
+    assert firsts == [DIRECT, GATEWAY, GRPC_GATEWAY, DIRECT]
+    assert sorted(bench_gateway.path_order(2, three)) == sorted(three)
 
 
 def test_loader_argv_targets_the_right_server_for_each_path() -> None:
@@ -290,6 +300,96 @@ def test_loader_argv_targets_the_right_server_for_each_path() -> None:
     assert stream[3:5] == [http_loader.GRPC_STREAM, "127.0.0.1:5000"]
     assert "--concurrency=8" in stream
     assert f"--limit={bench_gateway.DEFAULT_STREAM_LIMIT}" in stream
+    assert bench_gateway.stack_paths(stack) == (DIRECT, GATEWAY)
+    with pytest.raises(ValueError, match="grpc-gateway is not running"):
+        bench_gateway.loader_argv(args, STREAM, GRPC_GATEWAY, stack, 8)
+
+
+def test_grpc_gateway_path_takes_the_same_rest_loaders_to_its_own_url() -> None:
+    """grpc-gateway is driven by exactly the REST loaders our gateway gets, at its URL."""
+    args = bench_gateway.parse_args([])
+    stack = gateway_stack.Stack(
+        pids={GATEWAY: 2, gateway_stack.CATALOG: 1, GRPC_GATEWAY: 3},
+        logs={},
+        grpc_target="127.0.0.1:5000",
+        gateway_url="http://127.0.0.1:8080",
+        grpc_gateway_url="http://127.0.0.1:8090",
+    )
+    assert bench_gateway.stack_paths(stack) == (DIRECT, GATEWAY, GRPC_GATEWAY)
+    for scenario, kind in ((LATENCY, http_loader.REST_UNARY), (STREAM, http_loader.REST_STREAM)):
+        ours = bench_gateway.loader_argv(args, scenario, GATEWAY, stack, 1)
+        theirs = bench_gateway.loader_argv(args, scenario, GRPC_GATEWAY, stack, 1)
+        assert theirs[3:5] == [kind, "http://127.0.0.1:8090"]
+        assert theirs[5:] == ours[5:]  # the same pids, counts and limits
+        assert "--pid=grpc-gateway=3" in theirs
+
+
+def test_grpc_gateway_argv_routes_the_catalog_and_guards_on_stdin() -> None:
+    """The Go binary listens on the given port, routes only the catalog, and stops when
+    the benchmark's end of its stdin closes."""
+    argv = gateway_stack.grpc_gateway_argv(8090, "127.0.0.1:5000")
+    assert argv[0] == str(gateway_stack.GRPC_GATEWAY_BINARY)
+    assert argv[1:] == [
+        "-listen=127.0.0.1:8090",
+        "-upstream=catalog=127.0.0.1:5000",
+        "-guard-stdin",
+    ]
+
+
+def test_samples_count_only_the_processes_of_their_path() -> None:
+    """Each path's CPU covers its own edge and the catalog; the other edge idles."""
+    run = _run(2000)
+    both = replace(run, server_cpu_s={**run.server_cpu_s, GRPC_GATEWAY: 0.1})
+    assert set(make_sample(UNARY, DIRECT, 1, 16, both).server_cpu_us) == {CATALOG}
+    assert set(make_sample(UNARY, GATEWAY, 1, 16, both).server_cpu_us) == {GATEWAY, CATALOG}
+    reference = make_sample(UNARY, GRPC_GATEWAY, 1, 16, both)
+    assert set(reference.server_cpu_us) == {GRPC_GATEWAY, CATALOG}
+    assert reference.server_cpu_us[GRPC_GATEWAY] == pytest.approx(50.0)
+
+
+def _reference_sample(scenario: str, path: str, round_: int, calls: int, edge_s: float,
+                      p50: float = 1.0) -> PathSample:  # fmt: skip
+    cpu = {CATALOG: 1.0} if path == DIRECT else {path: edge_s, CATALOG: 1.0}
+    run = replace(_run(calls, p50=p50), server_cpu_s=cpu)
+    return make_sample(scenario, path, round_, 16, run)
+
+
+def test_reference_table_sets_our_gateway_beside_grpc_gateway() -> None:
+    """Requests/s of both edges and their ratio paired by round, each edge's own CPU per
+    request and their ratio, and the p50 each adds to the direct path."""
+    samples = [
+        _reference_sample(UNARY, DIRECT, 1, 4000, 0.0, p50=1.0),
+        _reference_sample(UNARY, GATEWAY, 1, 2000, 1.0, p50=2.0),
+        _reference_sample(UNARY, GRPC_GATEWAY, 1, 3000, 0.3, p50=1.5),
+    ]
+    summaries = summarize(samples)
+    versus = versus_reference(samples)
+    [ratio] = versus
+    assert ratio.arm == GATEWAY
+    assert ratio.per_round == pytest.approx((2000 / 3000,))
+    table = gateway_report.reference_table(summaries, versus, added_p50(samples))
+    [row] = table.rows
+    assert row[:5] == ("GetProduct, h2load", "16", "1,000", "1,500", "0.67 (0.67)")
+    # Each edge's CPU per request: 0.5 core at 1,000/s = 500 µs; 0.15 core at 1,500/s = 100.
+    assert row[5:8] == ("500", "100", "5.00")
+    assert row[8:] == ("1.000", "0.500")
+
+
+def test_goal_lines_judge_our_gateway_only() -> None:
+    """grpc-gateway is a reference, not held to our gateway's goals."""
+    samples = [
+        _sample(UNARY, DIRECT, 1, 1000),
+        _sample(UNARY, GATEWAY, 1, 650),
+        _reference_sample(UNARY, GRPC_GATEWAY, 1, 100, 0.1),
+        _sample(LATENCY, DIRECT, 1, 10, p50=0.5),
+        _sample(LATENCY, GATEWAY, 1, 10, p50=0.9),
+        _reference_sample(LATENCY, GRPC_GATEWAY, 1, 10, 0.1, p50=5.0),
+    ]
+    lines = gateway_report.goal_lines(
+        ratios(samples), added_p50(samples), min_ratio=0.6, max_added_ms=0.5
+    )
+    assert lines[0].endswith("16 in flight 0.650 (met)")
+    assert lines[1].endswith("0.400 ms (met)")
 
 
 def test_log_counts_leave_health_watches_out(tmp_path: Path) -> None:

@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from tools.bench import report
-from tools.bench.gateway_stack import CATALOG, GATEWAY
 from tools.bench.gateway_stats import (
+    CATALOG,
     DIRECT,
+    GATEWAY,
+    GRPC_GATEWAY,
     LATENCY,
     STREAM,
     UNARY,
@@ -61,6 +63,12 @@ def _by_key(items: Sequence[Ratio]) -> dict[tuple[str, str, int], Ratio]:
     return {(r.loader, r.arm, r.concurrency): r for r in items}
 
 
+def _edge(p: PathSummary, read: Mapping[str, float], digits: int = 0) -> str:
+    """The path's own edge process's figure (our gateway or grpc-gateway); "-" direct."""
+    arm = p.summary.arm
+    return "-" if arm == DIRECT else _num(read[arm], digits)
+
+
 def unary_table(summaries: Sequence[PathSummary], ratios: Sequence[Ratio]) -> Table:
     paired = _by_key(ratios)
     rows = [
@@ -71,9 +79,9 @@ def unary_table(summaries: Sequence[PathSummary], ratios: Sequence[Ratio]) -> Ta
             _versus(paired.get((s.loader, s.arm, s.concurrency))),
             _num(s.p50_ms),
             _num(s.p99_ms),
-            _num(p.server_cpu_us[GATEWAY], 0) if s.arm != DIRECT else "-",
+            _edge(p, p.server_cpu_us),
             _num(p.server_cpu_us[CATALOG], 0),
-            _num(p.server_cores[GATEWAY]) if s.arm != DIRECT else "-",
+            _edge(p, p.server_cores, 2),
             _num(p.server_cores[CATALOG]),
             _num(s.loader_cpu_util),
             str(s.errors),
@@ -88,9 +96,9 @@ def unary_table(summaries: Sequence[PathSummary], ratios: Sequence[Ratio]) -> Ta
         "x direct (rounds)",
         "p50 ms",
         "p99 ms",
-        "gateway CPU µs/req",
+        "edge CPU µs/req",
         "catalog CPU µs/req",
-        "gateway cores",
+        "edge cores",
         "catalog cores",
         "h2load cores",
         "errors",
@@ -99,13 +107,13 @@ def unary_table(summaries: Sequence[PathSummary], ratios: Sequence[Ratio]) -> Ta
 
 
 def latency_table(summaries: Sequence[PathSummary], deltas: Sequence[Delta]) -> Table:
-    added = {(d.scenario, d.concurrency): d for d in deltas}
+    added = {(d.scenario, d.path, d.concurrency): d for d in deltas}
     rows = []
     for p in summaries:
         s = p.summary
         if s.loader != LATENCY:
             continue
-        delta = added.get((s.loader, s.concurrency)) if s.arm != DIRECT else None
+        delta = added.get((s.loader, s.arm, s.concurrency))
         rounds = ", ".join(f"{v:.2f}" for v in delta.per_round) if delta else ""
         rows.append(
             (
@@ -114,7 +122,7 @@ def latency_table(summaries: Sequence[PathSummary], deltas: Sequence[Delta]) -> 
                 _num(s.p50_ms, 3),
                 _num(s.p99_ms, 3),
                 f"{delta.median:.3f} ({rounds})" if delta else "-",
-                _num(p.server_cpu_us[GATEWAY], 0) if s.arm != DIRECT else "-",
+                _edge(p, p.server_cpu_us),
                 _num(p.server_cpu_us[CATALOG], 0),
                 _num(s.loader_cpu_util),
                 str(s.errors),
@@ -126,7 +134,7 @@ def latency_table(summaries: Sequence[PathSummary], deltas: Sequence[Delta]) -> 
         "p50 ms",
         "p99 ms",
         "added p50 ms (rounds)",
-        "gateway CPU µs/req",
+        "edge CPU µs/req",
         "catalog CPU µs/req",
         "loader cores",
         "errors",
@@ -153,7 +161,7 @@ def stream_table(summaries: Sequence[PathSummary], ratios: Sequence[Ratio]) -> T
                 _num(p.first_p50_ms),
                 _num(s.p50_ms),
                 _num(s.p99_ms),
-                _num(p.server_cpu_us[GATEWAY] * per_message, 1) if s.arm != DIRECT else "-",
+                _edge(p, {k: v * per_message for k, v in p.server_cpu_us.items()}, 1),
                 _num(p.server_cpu_us[CATALOG] * per_message, 1),
                 _num(s.loader_cpu_util),
                 str(s.errors),
@@ -168,12 +176,67 @@ def stream_table(summaries: Sequence[PathSummary], ratios: Sequence[Ratio]) -> T
         "first msg p50 ms",
         "last msg p50 ms",
         "last msg p99 ms",
-        "gateway CPU µs/msg",
+        "edge CPU µs/msg",
         "catalog CPU µs/msg",
         "loader cores",
         "errors",
     )
     return Table("ListProducts streams (Python loader)", header, rows)
+
+
+SCENARIO_TITLES = {
+    UNARY: "GetProduct, h2load",
+    LATENCY: "GetProduct, one at a time",
+    STREAM: "ListProducts streams",
+}
+
+
+def reference_table(
+    summaries: Sequence[PathSummary], versus: Sequence[Ratio], deltas: Sequence[Delta]
+) -> Table:
+    """Our gateway beside grpc-gateway, scenario by scenario: requests/s (and their
+    ratio, paired within rounds), each edge process's CPU per call (per message for
+    streams) and the p50 each adds to the direct path."""
+    by_path = {(p.summary.loader, p.summary.arm, p.summary.concurrency): p for p in summaries}
+    paired = _by_key(versus)
+    added = {(d.scenario, d.path, d.concurrency): d.median for d in deltas}
+    rows = []
+    for (scenario, arm, concurrency), ours in by_path.items():
+        theirs = by_path.get((scenario, GRPC_GATEWAY, concurrency))
+        if arm != GATEWAY or theirs is None:
+            continue
+        unit = 1.0
+        if scenario == STREAM and ours.messages_per_s and theirs.messages_per_s:
+            unit = ours.summary.rps / ours.messages_per_s  # per message, as in the stream table
+        ours_cpu = ours.server_cpu_us[GATEWAY] * unit
+        theirs_cpu = theirs.server_cpu_us[GRPC_GATEWAY] * unit
+        rows.append(
+            (
+                SCENARIO_TITLES.get(scenario, scenario),
+                str(concurrency),
+                _num(ours.summary.rps, 0),
+                _num(theirs.summary.rps, 0),
+                _versus(paired.get((scenario, GATEWAY, concurrency))),
+                _num(ours_cpu, 0),
+                _num(theirs_cpu, 0),
+                _num(ours_cpu / theirs_cpu if theirs_cpu else math.nan),
+                _num(added.get((scenario, GATEWAY, concurrency), math.nan), 3),
+                _num(added.get((scenario, GRPC_GATEWAY, concurrency), math.nan), 3),
+            )
+        )
+    header = (
+        "scenario",
+        "in flight",
+        "ours req/s",
+        "grpc-gateway req/s",
+        "ours ÷ grpc-gateway (rounds)",
+        "ours CPU µs/req",
+        "grpc-gateway CPU µs/req",
+        "CPU ratio",
+        "ours added p50 ms",
+        "grpc-gateway added p50 ms",
+    )
+    return Table("Our gateway against grpc-gateway (stream CPU per message)", header, rows)
 
 
 def text_table(table: Table) -> str:
@@ -205,12 +268,12 @@ def goal_lines(
     throughput = [
         f"{r.concurrency} in flight {r.median:.3f} {verdict(r.median >= min_ratio)}"
         for r in ratios
-        if r.loader == UNARY
+        if r.loader == UNARY and r.arm == GATEWAY
     ]
     latency = [
         f"{d.median:.3f} ms {verdict(d.median <= max_added_ms)}"
         for d in deltas
-        if d.scenario == LATENCY
+        if d.scenario == LATENCY and d.path == GATEWAY
     ]
     return [
         f"gateway/direct GetProduct req/s with h2load, goal >= {min_ratio}: "
@@ -227,6 +290,7 @@ def write_json(
     samples: Sequence[PathSample],
     summaries: Sequence[PathSummary],
     ratios: Sequence[Ratio],
+    versus_reference: Sequence[Ratio],
     deltas: Sequence[Delta],
     checks: Mapping[str, Any],
 ) -> None:
@@ -236,6 +300,7 @@ def write_json(
         "samples": [asdict(s) for s in samples],
         "summary": [asdict(s) for s in summaries],
         "ratios": [asdict(r) | {"median": r.median} for r in ratios],
+        "gateway_over_grpc_gateway": [asdict(r) | {"median": r.median} for r in versus_reference],
         "added_p50_ms": [asdict(d) | {"median": d.median} for d in deltas],
         "checks": checks,
     }

@@ -1,15 +1,19 @@
-"""The gateway benchmark's servers: the catalog service and the gateway in front of it.
+"""The gateway benchmark's servers: the catalog service, our gateway in front of it and,
+when built, grpc-gateway beside it (``build/go/bin/grpcgateway``, ``make grpcgateway``).
 
-Both run exactly as deployed, ``python -m services.catalog`` and ``python -m gateway``,
-configured by environment alone, each under ``runner.guard`` so that it stops
-even if the benchmark is killed. The environment is built from scratch for the
-``SHOPMESH_*``, ``GATEWAY_*`` and ``OTEL_*`` names, so settings in the caller's shell
-cannot change what is measured. Each process's stderr (the catalog's access log
-included) goes to its own file, line-buffered as it would be in a container.
+Ours run exactly as deployed, ``python -m services.catalog`` and ``python -m gateway``,
+configured by environment alone, each under ``runner.guard`` so that it stops even if
+the benchmark is killed; grpc-gateway runs with ``-guard-stdin``, its own equivalent.
+The environment is built from scratch for the ``SHOPMESH_*``, ``GATEWAY_*`` and
+``OTEL_*`` names, so settings in the caller's shell cannot change what is measured.
+Each process's stderr (the catalog's access log included) goes to its own file,
+line-buffered as it would be in a container.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -27,6 +31,9 @@ from tools.bench.procs import REPO_ROOT
 HOST = "127.0.0.1"
 CATALOG = "catalog"
 GATEWAY = "gateway"
+GRPC_GATEWAY = "grpc-gateway"
+GRPC_GATEWAY_BINARY = REPO_ROOT / "build" / "go" / "bin" / "grpcgateway"
+GRPC_GATEWAY_MODULE = "github.com/grpc-ecosystem/grpc-gateway/v2"
 GUARD_MODULE = "runner.guard"
 MODULES = {CATALOG: "services.catalog", GATEWAY: "gateway"}
 UNUSED_UPSTREAM = f"{HOST}:1"
@@ -47,12 +54,48 @@ class Stack:
     """The running catalog and gateway."""
 
     pids: Mapping[str, int]
-    """Process id by name (``catalog``, ``gateway``), for CPU readings."""
+    """Process id by name (``catalog``, ``gateway``, ``grpc-gateway``), for CPU readings."""
     logs: Mapping[str, Path]
     grpc_target: str
     """The catalog's gRPC address, for the direct path."""
     gateway_url: str
-    """``http://host:port`` of the gateway, for the REST path."""
+    """``http://host:port`` of our gateway, for the REST path."""
+    grpc_gateway_url: str | None = None
+    """``http://host:port`` of grpc-gateway, when it runs."""
+
+    def edge_url(self, name: str) -> str:
+        """The base URL of the edge ``name`` (``gateway`` or ``grpc-gateway``)."""
+        url = self.grpc_gateway_url if name == GRPC_GATEWAY else self.gateway_url
+        if url is None:
+            raise ValueError(f"{name} is not running")
+        return url
+
+
+def grpc_gateway_version() -> str:
+    """The grpc-gateway module the built binary links (``go version -m``), or "unknown"."""
+    go = shutil.which("go")
+    if go is None or grpc_gateway_problem():
+        return "unknown"
+    done = subprocess.run(  # noqa: S603 - our own argv
+        [go, "version", "-m", str(GRPC_GATEWAY_BINARY)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=30,
+    )
+    for line in done.stdout.splitlines():
+        fields = line.split()
+        if len(fields) >= 3 and fields[:2] == ["dep", GRPC_GATEWAY_MODULE]:
+            return f"{GRPC_GATEWAY_MODULE} {fields[2]}"
+    return "unknown"
+
+
+def grpc_gateway_problem() -> str | None:
+    """Why grpc-gateway cannot run here, or None."""
+    if GRPC_GATEWAY_BINARY.is_file() and os.access(GRPC_GATEWAY_BINARY, os.X_OK):
+        return None
+    relative = GRPC_GATEWAY_BINARY.relative_to(REPO_ROOT)
+    return f"{relative} is not built (make grpcgateway; needs Go)"
 
 
 def base_env(env: Mapping[str, str]) -> dict[str, str]:
@@ -129,12 +172,16 @@ def _wait_ready(proc: subprocess.Popen[bytes], url: str, name: str, log: Path) -
     raise RuntimeError(f"{name} not ready at {url} within {START_TIMEOUT_S:.0f} s:\n{_tail(log)}")
 
 
+def _python(name: str) -> list[str]:
+    return [sys.executable, "-m", GUARD_MODULE, MODULES[name]]
+
+
 @contextmanager
-def _child(name: str, env: Mapping[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """Starts ``python -m runner.guard MODULE``; SIGTERM (then SIGKILL) on exit."""
+def _child(argv: list[str], env: Mapping[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """Starts ``argv`` (guarded by its stdin); SIGTERM (then SIGKILL) on exit."""
     with log.open("wb") as sink:
-        proc = subprocess.Popen(  # noqa: S603 - our own modules, fixed arguments
-            [sys.executable, "-m", GUARD_MODULE, MODULES[name]],
+        proc = subprocess.Popen(  # noqa: S603 - our own programs, fixed arguments
+            argv,
             stdin=subprocess.PIPE,  # held open: the guard stops the child when it closes
             stdout=sink,
             stderr=subprocess.STDOUT,
@@ -154,19 +201,36 @@ def _child(name: str, env: Mapping[str, str], log: Path) -> Iterator[subprocess.
             proc.stdin.close()
 
 
+def grpc_gateway_argv(port: int, catalog_target: str) -> list[str]:
+    """grpc-gateway on ``port``, routing the catalog only, stopped when stdin closes."""
+    return [
+        str(GRPC_GATEWAY_BINARY),
+        f"-listen={HOST}:{port}",
+        f"-upstream=catalog={catalog_target}",
+        "-guard-stdin",
+    ]
+
+
 @contextmanager
 def running_stack(
-    workdir: Path, tag: str, env: Mapping[str, str], services: Iterable[str]
+    workdir: Path,
+    tag: str,
+    env: Mapping[str, str],
+    services: Iterable[str],
+    *,
+    with_grpc_gateway: bool = False,
 ) -> Iterator[Stack]:
-    """Starts the catalog, waits until it is SERVING, then the gateway, and stops both
-    (gateway first) on every way out of the block. Logs go to ``workdir/<tag>-<name>.log``."""
-    grpc_port, health_port, gateway_port = free_ports(3)
-    logs = {name: workdir / f"{tag}-{name}.log" for name in (CATALOG, GATEWAY)}
+    """Starts the catalog, waits until it is SERVING, then our gateway (and grpc-gateway),
+    and stops them (edges first) on every way out of the block. Logs go to
+    ``workdir/<tag>-<name>.log``."""
+    grpc_port, health_port, gateway_port, reference_port = free_ports(4)
+    names = (CATALOG, GATEWAY, GRPC_GATEWAY) if with_grpc_gateway else (CATALOG, GATEWAY)
+    logs = {name: workdir / f"{tag}-{name}.log" for name in names}
     grpc_target = f"{HOST}:{grpc_port}"
     with ExitStack() as stack:
         catalog = stack.enter_context(
             _child(
-                CATALOG,
+                _python(CATALOG),
                 catalog_env(env, grpc_port=grpc_port, health_port=health_port),
                 logs[CATALOG],
             )
@@ -174,16 +238,30 @@ def running_stack(
         _wait_ready(catalog, f"http://{HOST}:{health_port}/healthz", CATALOG, logs[CATALOG])
         gateway = stack.enter_context(
             _child(
-                GATEWAY,
+                _python(GATEWAY),
                 gateway_env(env, port=gateway_port, catalog_target=grpc_target, services=services),
                 logs[GATEWAY],
             )
         )
         url = f"http://{HOST}:{gateway_port}"
         _wait_ready(gateway, f"{url}/healthz", GATEWAY, logs[GATEWAY])
+        pids = {GATEWAY: gateway.pid, CATALOG: catalog.pid}
+        reference_url = None
+        if with_grpc_gateway:
+            reference = stack.enter_context(
+                _child(
+                    grpc_gateway_argv(reference_port, grpc_target),
+                    base_env(env),
+                    logs[GRPC_GATEWAY],
+                )
+            )
+            reference_url = f"http://{HOST}:{reference_port}"
+            _wait_ready(reference, f"{reference_url}/healthz", GRPC_GATEWAY, logs[GRPC_GATEWAY])
+            pids[GRPC_GATEWAY] = reference.pid
         yield Stack(
-            pids={GATEWAY: gateway.pid, CATALOG: catalog.pid},
+            pids=pids,
             logs=logs,
             grpc_target=grpc_target,
             gateway_url=url,
+            grpc_gateway_url=reference_url,
         )

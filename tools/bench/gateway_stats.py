@@ -3,7 +3,11 @@
 A path sample keeps the shared figures in a ``stats.Sample`` (``loader`` holds the
 scenario, ``arm`` the path), so medians and per-round ratios come from
 ``stats.summarize`` and ``stats.ratios``; beside it are messages/s, the time to the first
-message and the CPU of each server process on its own.
+message and the CPU of each server process of the path on its own.
+
+Three paths: gRPC straight to the catalog, our gateway, and grpc-gateway (the reverse
+proxy protoc-gen-grpc-gateway generates for the same protos, ``tools/grpcgateway``) as
+the outside reference.
 """
 
 from __future__ import annotations
@@ -19,7 +23,11 @@ from tools.bench.stats import Ratio, Sample, Summary
 
 DIRECT = "direct"
 GATEWAY = "gateway"
-PATHS = (DIRECT, GATEWAY)
+GRPC_GATEWAY = "grpc-gateway"
+PATHS = (DIRECT, GATEWAY, GRPC_GATEWAY)
+CATALOG = "catalog"
+EDGES = (GATEWAY, GRPC_GATEWAY)
+"""The paths through a transcoder: each runs in its own process, named like the path."""
 
 UNARY = "unary"
 """GetProduct under load, h2load on both paths."""
@@ -52,12 +60,22 @@ class PathSummary:
     server_cores: Mapping[str, float]
 
 
+def processes(path: str) -> tuple[str, ...]:
+    """The server processes a path's calls go through: the catalog, behind its edge."""
+    return (CATALOG,) if path == DIRECT else (path, CATALOG)
+
+
 def make_sample(
     scenario: str, path: str, round_: int, concurrency: int, run: LoopResult
 ) -> PathSample:
-    """Rates over the measured window; CPU over the (nearly equal) CPU interval."""
+    """Rates over the measured window; CPU over the (nearly equal) CPU interval, of the
+    path's own processes only (the other edges idle meanwhile)."""
     rps = run.calls / run.window_s
-    cores = {name: seconds / run.cpu_interval_s for name, seconds in run.server_cpu_s.items()}
+    cores = {
+        name: seconds / run.cpu_interval_s
+        for name, seconds in run.server_cpu_s.items()
+        if name in processes(path)
+    }
     per_call = {name: c / rps * 1e6 if rps else math.nan for name, c in cores.items()}
     sample = Sample(
         loader=scenario,
@@ -101,18 +119,25 @@ def summarize(samples: Sequence[PathSample]) -> list[PathSummary]:
     ]
 
 
-def ratios(samples: Iterable[PathSample]) -> list[Ratio]:
-    """The gateway's requests/s over the direct path's, paired within each round."""
-    return stats.ratios((s.sample for s in samples), DIRECT)
+def ratios(samples: Iterable[PathSample], baseline: str = DIRECT) -> list[Ratio]:
+    """Each other path's requests/s over ``baseline``'s, paired within each round."""
+    return stats.ratios((s.sample for s in samples), baseline)
+
+
+def versus_reference(samples: Iterable[PathSample]) -> list[Ratio]:
+    """Our gateway's requests/s over grpc-gateway's, paired within each round."""
+    edges = [s for s in samples if s.sample.arm in EDGES]
+    return [r for r in ratios(edges, GRPC_GATEWAY) if r.arm == GATEWAY]
 
 
 @dataclass(frozen=True)
 class Delta:
-    """The gateway's p50 minus the direct path's, paired within each round."""
+    """An edge's p50 minus the direct path's, paired within each round."""
 
     scenario: str
     concurrency: int
     per_round: tuple[float, ...]
+    path: str = GATEWAY
 
     @property
     def median(self) -> float:
@@ -120,11 +145,15 @@ class Delta:
 
 
 def added_p50(samples: Iterable[PathSample]) -> list[Delta]:
-    """Per scenario and concurrency, the p50 the gateway adds in each round (ms)."""
+    """Per scenario, edge and concurrency, the p50 the edge adds in each round (ms)."""
     by_key = {(*_key(s.sample), s.sample.round): s.sample for s in samples}
-    deltas: dict[tuple[str, int], list[float]] = {}
+    deltas: dict[tuple[str, str, int], list[float]] = {}
     for (scenario, path, concurrency, round_), sample in by_key.items():
         base = by_key.get((scenario, DIRECT, concurrency, round_))
-        if path == GATEWAY and base is not None:
-            deltas.setdefault((scenario, concurrency), []).append(sample.p50_ms - base.p50_ms)
-    return [Delta(scenario, concurrency, tuple(d)) for (scenario, concurrency), d in deltas.items()]
+        if path in EDGES and base is not None:
+            added = sample.p50_ms - base.p50_ms
+            deltas.setdefault((scenario, path, concurrency), []).append(added)
+    return [
+        Delta(scenario, concurrency, tuple(d), path)
+        for (scenario, path, concurrency), d in deltas.items()
+    ]
