@@ -169,19 +169,20 @@ class Inventory:
                 outcomes.append(error)
         return outcomes
 
+    async def get_reservation(self, reservation_key: str) -> Reservation:
+        """The reservation stored under ``reservation_key``, held or released; NotFound
+        if none was made under it."""
+        raise_violations([text_violation(reservation_key, "reservation_key", MAX_KEY_LENGTH)])
+        return await self._store.run(
+            lambda records: _reservation_of(records, reservation_key), write=False
+        )
+
     async def release(self, reservation_key: str) -> Reservation:
         """Returns a reservation's units to stock; a released reservation is returned as is."""
         raise_violations([text_violation(reservation_key, "reservation_key", MAX_KEY_LENGTH)])
 
         def release(records: InventoryRecords) -> Reservation:
-            reservation = records.reservation(reservation_key)
-            if reservation is None:
-                raise NotFound(
-                    message=f"no reservation under key {reservation_key!r}",
-                    reason="RESERVATION_NOT_FOUND",
-                    resource_type="reservation",
-                    resource_name=reservation_key,
-                )
+            reservation = _reservation_of(records, reservation_key)
             if reservation.state is ReservationState.RELEASED:
                 return reservation
             records.set_state(reservation_key, ReservationState.RELEASED)
@@ -233,6 +234,18 @@ def _delivery_violations(sku: str, quantity: int, prefix: str) -> list[FieldViol
 def _add_stock(records: InventoryRecords, sku: str, quantity: int) -> Stock:
     _stock_of(records, sku)  # a delivery of an unknown SKU is NotFound
     return records.move_stock(sku, quantity, 0)
+
+
+def _reservation_of(records: InventoryRecords, reservation_key: str) -> Reservation:
+    reservation = records.reservation(reservation_key)
+    if reservation is None:
+        raise NotFound(
+            message=f"no reservation under key {reservation_key!r}",
+            reason="RESERVATION_NOT_FOUND",
+            resource_type="reservation",
+            resource_name=reservation_key,
+        )
+    return reservation
 
 
 def _stock_of(records: InventoryRecords, sku: str) -> Stock:

@@ -2,8 +2,8 @@
 
 ``GET /v1/stock/{sku}``, ``POST /v1/reservations`` (one item), ``POST
 /v1/reservations/batch`` (many items, one outcome each: an item that cannot be reserved
-fails only itself, as on the gRPC bidi stream), ``POST
-/v1/reservations/{reservationKey}/release`` and ``POST /v1/stock/restock``.
+fails only itself, as on the gRPC bidi stream), ``GET /v1/reservations/{reservationKey}``,
+``POST /v1/reservations/{reservationKey}/release`` and ``POST /v1/stock/restock``.
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ class InventoryResource:
             Route("POST", "/v1/stock/restock", self.restock),
             Route("POST", "/v1/reservations", self.reserve),
             Route("POST", "/v1/reservations/batch", self.reserve_batch),
+            Route("GET", "/v1/reservations/{reservationKey}", self.get_reservation),
             Route("POST", "/v1/reservations/{reservationKey}/release", self.release),
         ]
 
@@ -79,6 +80,10 @@ class InventoryResource:
                 for line, outcome in zip(wanted, outcomes, strict=True)
             ]
         }
+
+    async def get_reservation(self, request: RestRequest) -> dict[str, Any]:
+        reservation = await self._inventory.get_reservation(request.params["reservationKey"])
+        return reservation_json(reservation)
 
     async def release(self, request: RestRequest) -> dict[str, Any]:
         request.optional_json().done()

@@ -76,6 +76,12 @@ class InventoryServicer(inventory_pb2_grpc.InventoryServiceServicer):
         )
         return inventory_pb2.ReserveResponse(reservation=reservation_to_pb(reservation))
 
+    async def GetReservation(  # noqa: N802
+        self, request: inventory_pb2.GetReservationRequest, context: Any
+    ) -> inventory_pb2.GetReservationResponse:
+        reservation = await self._inventory.get_reservation(request.reservation_key)
+        return inventory_pb2.GetReservationResponse(reservation=reservation_to_pb(reservation))
+
     async def Release(  # noqa: N802
         self, request: inventory_pb2.ReleaseRequest, context: Any
     ) -> inventory_pb2.ReleaseResponse:

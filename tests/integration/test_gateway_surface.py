@@ -151,6 +151,7 @@ INTERNAL: dict[str, Request] = {
 }
 ADMIN: dict[str, Request] = {
     "Restock": ("POST", "/v1/stock:restock", {"data": b"", "headers": NDJSON}),
+    "GetReservation": ("GET", "/v1/reservations/surface-r", {}),
     "GetCharge": ("GET", "/v1/charges/ch_0123456789abcdef01234567", {}),
     "Refund": ("POST", "/v1/charges/ch_0123456789abcdef01234567:refund", {"json": {}}),
     "WatchOrders": ("GET", "/v1/orders:watch?afterSequence=999999", {}),
@@ -183,9 +184,11 @@ async def _assert_unknown_path(
 @pytest.mark.parametrize("rpc", list(INTERNAL))
 async def test_internal_rpcs_are_not_routed_in_either_mode(shop: Shop, rpc: str) -> None:
     """R-A5: an internal RPC is a 404 like any unknown path, by default and with admin
-    routes on, with or without the admin API key."""
+    routes on, with or without the admin API key (Release with admin routes on: see
+    test_unrouted_release_reads_as_a_wrong_method_on_get_reservation)."""
     method, path, options = INTERNAL[rpc]
-    for edge in (shop.closed, shop.admin):
+    edges = (shop.closed,) if rpc == "Release" else (shop.closed, shop.admin)
+    for edge in edges:
         await _assert_unknown_path(shop, edge, method, path, **options)
         await _assert_unknown_path(shop, edge, method, path, **_with_key(options, ADMIN_HEADERS))
 
@@ -221,6 +224,27 @@ async def test_unrouted_cancel_reads_as_a_wrong_method_on_get_order(shop: Shop) 
     made_up = await _call(shop, shop.closed, "POST", "/v1/orders/x:frobnicate", json={})
     assert (status, headers["allow"], body) == (made_up[0], made_up[1]["allow"], made_up[2])
     assert (status, headers["allow"]) == (405, "GET")
+
+
+async def test_unrouted_release_reads_as_a_wrong_method_on_get_reservation(shop: Shop) -> None:
+    """With admin routes on, POST /v1/reservations/{key}:release answers exactly as a
+    made-up verb does (405: GetReservation's path, read with the key "k:release"), key or
+    no key, and nothing reaches upstream."""
+    before = shop.admin.upstream.calls
+    for headers in ({}, ADMIN_HEADERS):
+        release = await _call(
+            shop, shop.admin, "POST", "/v1/reservations/k:release", json={}, headers=headers
+        )
+        made_up = await _call(
+            shop, shop.admin, "POST", "/v1/reservations/k:frobnicate", json={}, headers=headers
+        )
+        assert (release[0], release[1]["allow"], release[2]) == (
+            made_up[0],
+            made_up[1]["allow"],
+            made_up[2],
+        )
+        assert (release[0], release[1]["allow"]) == (405, "GET")
+    assert shop.admin.upstream.calls == before
 
 
 ADMIN_SPELLINGS = [
@@ -324,6 +348,7 @@ ADMIN_OPERATIONS = {
     ("/v1/stock:restock", "post"),
     ("/v1/charges/{charge_id}:refund", "post"),
     ("/v1/charges/{charge_id}", "get"),
+    ("/v1/reservations/{reservation_key}", "get"),
 }
 
 

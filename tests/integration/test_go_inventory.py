@@ -1,7 +1,8 @@
 """The Go inventory service answers every RPC as the Python one does: one sequence of
-calls (reservations, idempotent replays, reused keys, releases, batches, bidi streams,
-whole-note restocks, hostile input) runs against both implementations as real processes
-on fresh data, and every reply and status must be identical (creation times aside)."""
+calls (reservations, idempotent replays, reused keys, reservations read back, releases,
+batches, bidi streams, whole-note restocks, hostile input) runs against both
+implementations as real processes on fresh data, and every reply and status must be
+identical (creation times aside)."""
 
 from __future__ import annotations
 
@@ -109,9 +110,16 @@ def _calls(stub: Any) -> Iterator[tuple[str, Callable[[], Awaitable[Outcome]]]]:
         unary(stub.Reserve, reserve(reservation_key="k\x00\u200b", sku="SKU-00002", quantity=1)),
     )
     yield "stock after", unary(stub.GetStock, inventory_pb2.GetStockRequest(sku="SKU-00001"))
+    lookup = inventory_pb2.GetReservationRequest
+    yield "get held", unary(stub.GetReservation, lookup(reservation_key="k1"))
     release = inventory_pb2.ReleaseRequest
     yield "release", unary(stub.Release, release(reservation_key="k1"))
     yield "release again", unary(stub.Release, release(reservation_key="k1"))
+    yield "get released", unary(stub.GetReservation, lookup(reservation_key="k1"))
+    yield "get unknown", unary(stub.GetReservation, lookup(reservation_key="ord_x/0 'q'"))
+    yield "get no key", unary(stub.GetReservation, lookup())
+    yield "get long key", unary(stub.GetReservation, lookup(reservation_key="k" * 201))
+    yield "get unprintable key", unary(stub.GetReservation, lookup(reservation_key="k\x00"))
     yield (
         "reserve after release",
         unary(stub.Reserve, reserve(reservation_key="k1", sku="SKU-00001", quantity=3)),
@@ -228,6 +236,9 @@ def test_sequence_covers_every_outcome(answers: dict[str, dict[str, Outcome]]) -
         assert reason in text, reason
     assert python["reserve"]["reply"]["reservation"]["state"] == "RESERVATION_STATE_HELD"  # type: ignore[index]
     assert python["release"]["reply"]["reservation"]["state"] == "RESERVATION_STATE_RELEASED"  # type: ignore[index]
+    assert python["get held"]["reply"]["reservation"]["state"] == "RESERVATION_STATE_HELD"  # type: ignore[index]
+    assert python["get released"]["reply"]["reservation"]["state"] == "RESERVATION_STATE_RELEASED"  # type: ignore[index]
+    assert python["get unknown"]["code"] == "NOT_FOUND"
     assert python["restock bad lines"]["code"] == "INVALID_ARGUMENT"
     assert python["restock over limit"]["code"] == "INVALID_ARGUMENT"
     assert len(python["stream"]["replies"]) == 5  # type: ignore[arg-type]

@@ -150,11 +150,17 @@ INVENTORY: dict[str, Request] = {
         },
         {**JSON},
     ),
+    "get reservation": ("GET", "/v1/reservations/r1", None, {}),
+    "get reservation encoded slash": ("GET", "/v1/reservations/ord_x%2F0", None, {}),
+    "get reservation unknown": ("GET", "/v1/reservations/nope%20x", None, {}),
+    "get reservation batch": ("GET", "/v1/reservations/batch", None, {}),
+    "get reservation wrong method": ("PUT", "/v1/reservations/r1", None, {}),
     "release": ("POST", "/v1/reservations/r1/release", None, {}),
     "release empty object": ("POST", "/v1/reservations/r1/release", {}, JSON),
     "release with field": ("POST", "/v1/reservations/r1/release", {"why": "x"}, JSON),
     "release unknown": ("POST", "/v1/reservations/nope%20x/release", None, {}),
     "release wrong method": ("GET", "/v1/reservations/r1/release", None, {}),
+    "get reservation released": ("GET", "/v1/reservations/r1", None, {}),
     "restock": (
         "POST",
         "/v1/stock/restock",
@@ -251,3 +257,7 @@ def test_rest_cases_cover_every_answer(answers: dict[str, dict[str, dict[str, An
     assert {200, 400, 404, 405, 413, 415} <= statuses
     assert answers[PYTHON]["quote"]["body"]["lines"][0]["appliedRules"]
     assert answers[PYTHON]["wrong method"]["headers"]["Allow"] == "POST"
+    inventory = answers[PYTHON]
+    assert inventory["get reservation"]["body"]["state"] == "HELD"
+    assert inventory["get reservation released"]["body"]["state"] == "RELEASED"
+    assert inventory["get reservation unknown"]["status"] == 404

@@ -77,6 +77,12 @@ def _rpc(result: MatchResult) -> str:
             {"reservation_key": "k1"},
         ),
         ("POST", "/v1/stock:restock", "inventory.v1.InventoryService.Restock", {}),
+        (
+            "GET",
+            "/v1/reservations/ord_x%2F0",
+            "inventory.v1.InventoryService.GetReservation",
+            {"reservation_key": "ord_x/0"},
+        ),
         ("POST", "/v1/quotes:stream", "pricing.v1.PricingService.QuoteStream", {}),
         (
             "POST",
@@ -151,7 +157,7 @@ def test_routes_order_is_deterministic() -> None:
     """Building the table twice lists the same routes in the same order."""
     again = RouteTable.from_descriptor_set(surface=WHOLE_CONTRACT)
     assert [str(r) for r in again.routes] == [str(r) for r in TABLE.routes]
-    assert len(TABLE.routes) == 19
+    assert len(TABLE.routes) == 20
 
 
 def test_option_is_read_even_when_options_were_parsed_before_the_extension_existed() -> None:
@@ -512,6 +518,7 @@ ADMIN_RPCS = {
     "OrdersService.CancelOrder",
     "OrdersService.WatchOrders",
     "InventoryService.Restock",
+    "InventoryService.GetReservation",
     "PaymentsService.Refund",
     "PaymentsService.GetCharge",
 }

@@ -22,6 +22,7 @@ DECIDED = {
         "shopmesh.orders.v1.OrdersService.CancelOrder",
         "shopmesh.orders.v1.OrdersService.WatchOrders",
         "shopmesh.inventory.v1.InventoryService.Restock",
+        "shopmesh.inventory.v1.InventoryService.GetReservation",
         "shopmesh.payments.v1.PaymentsService.Refund",
         "shopmesh.payments.v1.PaymentsService.GetCharge",
     },

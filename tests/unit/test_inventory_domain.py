@@ -131,6 +131,25 @@ async def test_release_returns_units_exactly_once(inventory: Inventory) -> None:
     assert await inventory.get_stock(SKU) == Stock(SKU, 10, 0)
 
 
+async def test_get_reservation_reads_its_state_by_key_and_moves_nothing(
+    inventory: Inventory,
+) -> None:
+    """A reservation reads back HELD, then RELEASED once released; reading moves no stock;
+    an unknown key is RESERVATION_NOT_FOUND, an empty one INVALID_ARGUMENT."""
+    made = await inventory.reserve("ord_1/0", SKU, 2)
+
+    assert await inventory.get_reservation("ord_1/0") == made
+    released = await inventory.release("ord_1/0")
+    assert await inventory.get_reservation("ord_1/0") == released
+    assert released.state is ReservationState.RELEASED
+    assert await inventory.get_stock(SKU) == Stock(SKU, 10, 0)
+    with pytest.raises(NotFound) as caught:
+        await inventory.get_reservation("never")
+    assert caught.value.reason == "RESERVATION_NOT_FOUND"
+    with pytest.raises(InvalidArgument):
+        await inventory.get_reservation("")
+
+
 async def test_release_unknown_key_is_not_found(inventory: Inventory) -> None:
     """Releasing a key never reserved is RESERVATION_NOT_FOUND."""
     with pytest.raises(NotFound) as caught:

@@ -18,6 +18,7 @@ func (r *resource) routes() []rest.Route {
 		{Method: "POST", Template: "/v1/stock/restock", Handler: r.restock},
 		{Method: "POST", Template: "/v1/reservations", Handler: r.reserve},
 		{Method: "POST", Template: "/v1/reservations/batch", Handler: r.reserveBatch},
+		{Method: "GET", Template: "/v1/reservations/{reservationKey}", Handler: r.getReservation},
 		{Method: "POST", Template: "/v1/reservations/{reservationKey}/release", Handler: r.release},
 	}
 }
@@ -96,6 +97,14 @@ func (r *resource) reserveBatch(request *rest.Request) (any, error) {
 		}
 	}
 	return map[string]any{"results": results}, nil
+}
+
+func (r *resource) getReservation(request *rest.Request) (any, error) {
+	reservation, err := r.inventory.GetReservation(request.Context, request.Params["reservationKey"])
+	if err != nil {
+		return nil, err
+	}
+	return reservationDocument(reservation), nil
 }
 
 func (r *resource) release(request *rest.Request) (any, error) {

@@ -65,6 +65,14 @@ func (s *servicer) Reserve(ctx context.Context, request *inventoryv1.ReserveRequ
 	return &inventoryv1.ReserveResponse{Reservation: reservationPB(reservation)}, nil
 }
 
+func (s *servicer) GetReservation(ctx context.Context, request *inventoryv1.GetReservationRequest) (*inventoryv1.GetReservationResponse, error) {
+	reservation, err := s.inventory.GetReservation(ctx, request.GetReservationKey())
+	if err != nil {
+		return nil, err
+	}
+	return &inventoryv1.GetReservationResponse{Reservation: reservationPB(reservation)}, nil
+}
+
 func (s *servicer) Release(ctx context.Context, request *inventoryv1.ReleaseRequest) (*inventoryv1.ReleaseResponse, error) {
 	reservation, err := s.inventory.Release(ctx, request.GetReservationKey())
 	if err != nil {

@@ -178,6 +178,22 @@ func (i *Inventory) ReserveEach(ctx context.Context, wanted []Wanted) ([]Outcome
 	return outcomes, nil
 }
 
+// GetReservation is the reservation stored under key, held or released; NotFound if none
+// was made under it.
+func (i *Inventory) GetReservation(ctx context.Context, key string) (Reservation, error) {
+	var found kernel.Violations
+	found.Add(kernel.TextViolation(key, "reservation_key", MaxKeyLength))
+	if err := found.Err(); err != nil {
+		return Reservation{}, err
+	}
+	var reservation Reservation
+	err := i.store.Run(ctx, false, func(records Records) (err error) {
+		reservation, err = reservationOf(records, key)
+		return err
+	})
+	return reservation, err
+}
+
 // Release returns a reservation's units to stock; a released one is returned as is.
 func (i *Inventory) Release(ctx context.Context, key string) (Reservation, error) {
 	var found kernel.Violations
@@ -187,13 +203,9 @@ func (i *Inventory) Release(ctx context.Context, key string) (Reservation, error
 	}
 	var reservation Reservation
 	err := i.store.Run(ctx, true, func(records Records) error {
-		existing, ok, err := records.Reservation(key)
+		existing, err := reservationOf(records, key)
 		if err != nil {
 			return err
-		}
-		if !ok {
-			return domainerr.Missing(fmt.Sprintf("no reservation under key %s", pytext.Repr(key)),
-				"RESERVATION_NOT_FOUND", "reservation", key)
 		}
 		reservation = existing
 		if existing.State == Released {
@@ -255,6 +267,18 @@ func CheckDeliveryCount(count int) error {
 
 func tooMany(field string, limit int) error {
 	return domainerr.Invalid("INVALID_ARGUMENT", domainerr.FieldViolation{Field: field, Description: fmt.Sprintf("at most %d per call", limit)})
+}
+
+func reservationOf(records Records, key string) (Reservation, error) {
+	reservation, ok, err := records.Reservation(key)
+	if err != nil {
+		return Reservation{}, err
+	}
+	if !ok {
+		return Reservation{}, domainerr.Missing(fmt.Sprintf("no reservation under key %s", pytext.Repr(key)),
+			"RESERVATION_NOT_FOUND", "reservation", key)
+	}
+	return reservation, nil
 }
 
 func stockOf(records Records, sku string) (Stock, error) {

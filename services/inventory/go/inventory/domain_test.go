@@ -197,3 +197,31 @@ func TestValidationNamesEveryField(t *testing.T) {
 		t.Fatalf("%q", de.Message)
 	}
 }
+
+// TestGetReservationShowsItsStateAndNeverMovesStock: held, then released, read by key; an unknown key is RESERVATION_NOT_FOUND and a bad key INVALID_ARGUMENT.
+func TestGetReservationShowsItsStateAndNeverMovesStock(t *testing.T) {
+	inv, _ := fresh(t)
+	if _, err := inv.Reserve(ctx, "ord_1/0", "SKU-00001", 2); err != nil {
+		t.Fatal(err)
+	}
+	held, err := inv.GetReservation(ctx, "ord_1/0")
+	if err != nil || held.State != inventory.Held || held.Quantity != 2 || held.SKU != "SKU-00001" {
+		t.Fatalf("%+v %v", held, err)
+	}
+	if _, err := inv.Release(ctx, "ord_1/0"); err != nil {
+		t.Fatal(err)
+	}
+	released, err := inv.GetReservation(ctx, "ord_1/0")
+	if err != nil || released.State != inventory.Released {
+		t.Fatalf("%+v %v", released, err)
+	}
+	if got := stock(t, inv, "SKU-00001"); got.Available != 10 || got.Reserved != 0 {
+		t.Fatalf("stock %+v", got)
+	}
+	if _, err := inv.GetReservation(ctx, "never"); reason(t, err) != "RESERVATION_NOT_FOUND" {
+		t.Fatal(err)
+	}
+	if _, err := inv.GetReservation(ctx, ""); reason(t, err) != "INVALID_ARGUMENT" {
+		t.Fatal(err)
+	}
+}
