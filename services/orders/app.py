@@ -42,7 +42,9 @@ def _open(
     store: OrderStorage = open_store(
         config.storage, DATABASE_FILE, SqliteOrderStore, _dynamodb_store
     )
-    orders = Orders(store, *ports)
+    orders = Orders(store, *ports, skip_stock_release=config.skip_stock_release)
+    if config.skip_stock_release:
+        _log.warning("fault injection: compensation will not release stock")
 
     async def recover() -> None:
         # Runs outside any request, so its calls get the default deadline: a saga

@@ -28,9 +28,14 @@ class OrdersConfig:
     grpc_fanout: str = "stream"
     stream_heartbeat_s: float = DEFAULT_STREAM_HEARTBEAT_S
     """How long WatchOrders stays quiet before it sends a heartbeat."""
+    skip_stock_release: bool = False
+    """Fault injection: compensation records stock as released without releasing it, a
+    deliberately broken saga that the chaos suite's invariants must catch."""
 
 
 def orders_config_from_env(env: Mapping[str, str]) -> OrdersConfig:
+    """SHOPMESH_SAGA_RECOVERY_INTERVAL_S, SHOPMESH_REST_FANOUT, SHOPMESH_GRPC_FANOUT, the
+    heartbeat, and SHOPMESH_ORDERS_SKIP_STOCK_RELEASE (fault injection, off by default)."""
     read = EnvReader(env)
     return OrdersConfig(
         storage=storage_from_env(env),
@@ -42,4 +47,5 @@ def orders_config_from_env(env: Mapping[str, str]) -> OrdersConfig:
         rest_fanout=read.choice("REST_FANOUT", "per-item", FANOUTS),
         grpc_fanout=read.choice("GRPC_FANOUT", "stream", GRPC_FANOUTS),
         stream_heartbeat_s=stream_heartbeat_from_env(env),
+        skip_stock_release=read.flag("ORDERS_SKIP_STOCK_RELEASE", False),
     )

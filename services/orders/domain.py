@@ -55,10 +55,13 @@ class Orders:
         payments: PaymentsPort,
         *,
         clock: Clock = utc_now,
+        skip_stock_release: bool = False,
     ) -> None:
         self._store = store
         self._clock = clock
-        self._saga = OrderSaga(store, catalog, pricing, inventory, payments, clock)
+        self._saga = OrderSaga(
+            store, catalog, pricing, inventory, payments, clock, skip_stock_release
+        )
         self._feed = EventFeed(store)
         self._locks = KeyedLocks()
         # Idempotency key -> (request fingerprint, the placement every caller awaits).

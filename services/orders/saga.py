@@ -60,6 +60,7 @@ class OrderSaga:
         inventory: InventoryPort,
         payments: PaymentsPort,
         clock: Clock,
+        skip_stock_release: bool = False,
     ) -> None:
         self._store = store
         self._catalog = catalog
@@ -67,6 +68,8 @@ class OrderSaga:
         self._inventory = inventory
         self._payments = payments
         self._clock = clock
+        self._skip_stock_release = skip_stock_release
+        """Fault injection (SHOPMESH_ORDERS_SKIP_STOCK_RELEASE): a broken compensation."""
 
     async def run(self, order_id: str, command: PlaceOrder) -> None:
         """Runs the forward steps of a created order, through to CONFIRMED.
@@ -169,6 +172,10 @@ class OrderSaga:
                     return None
                 await self._payments.refund(charge_id, reason)
                 return charge_id
+            if self._skip_stock_release:
+                # Claims the release without making it: the stock stays held for an order
+                # that failed, which the chaos suite's invariants must report.
+                return effect.sku
             await self._inventory.release(effect.target)
         except NotFound:
             return None

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from meshkit.env import ConfigError
 from meshkit.errors import (
     Aborted,
     DomainError,
@@ -16,6 +17,8 @@ from meshkit.errors import (
     NotFound,
 )
 from services.kernel.money import Money
+from services.orders.config import orders_config_from_env
+from services.orders.domain import Orders
 from services.orders.dynamodb_store import DynamoOrderRecords
 from services.orders.model import (
     Order,
@@ -203,6 +206,25 @@ async def test_place_order_releases_every_line_when_the_charge_is_declined(world
         E.STOCK_RELEASED,
         E.FAILED,
     ]
+
+
+async def test_skip_stock_release_fault_logs_releases_it_never_makes(world: World) -> None:
+    """The fault-injection switch breaks compensation on purpose: a declined order ends
+    FAILED with STOCK_RELEASED events, but inventory was never asked and still holds it."""
+    world.service = Orders(
+        world.store,
+        world.catalog,
+        world.pricing,
+        world.inventory,
+        world.payments,
+        skip_stock_release=True,
+    )
+    with pytest.raises(FailedPrecondition):
+        await bounded(world.service.place_order(command(token="tok_decline")))
+
+    assert world.inventory.release_calls == []
+    assert world.inventory.stock != INITIAL_STOCK
+    assert [t for t, _ in await event_log(world)].count(E.STOCK_RELEASED) == 2
 
 
 def _failing_confirm(set_state: Callable[..., None], error: Exception) -> Callable[..., None]:
@@ -450,3 +472,12 @@ async def test_get_order_reports_an_unknown_id_as_not_found(world: World) -> Non
 
     assert caught.value.reason == "ORDER_NOT_FOUND"
     assert caught.value.resource_type == "order"
+
+
+def test_skip_stock_release_is_off_unless_the_environment_says_so() -> None:
+    """SHOPMESH_ORDERS_SKIP_STOCK_RELEASE=1 turns the broken compensation on; unset, it
+    is off; a value that is not a boolean is a configuration error naming it."""
+    assert not orders_config_from_env({}).skip_stock_release
+    assert orders_config_from_env({"SHOPMESH_ORDERS_SKIP_STOCK_RELEASE": "1"}).skip_stock_release
+    with pytest.raises(ConfigError, match="SHOPMESH_ORDERS_SKIP_STOCK_RELEASE"):
+        orders_config_from_env({"SHOPMESH_ORDERS_SKIP_STOCK_RELEASE": "maybe"})
