@@ -2,7 +2,8 @@
 
 ``run`` drives the chosen scenarios and arms and writes the JSON report (encoded
 histograms), Markdown and an HTML chart; ``compare`` is ``run`` with the standard
-settings; ``demo`` a short one. When they start the meshes themselves they first re-run
+settings (Python and Go services, and the server CPU per message of each); ``demo`` a
+short one (Python services). When they start the meshes themselves they first re-run
 under ``unshare --net`` (when this machine allows it) so the kernel's connection and byte
 counters describe this run's traffic alone.
 """
@@ -10,6 +11,7 @@ counters describe this run's traffic alone.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import subprocess
@@ -24,9 +26,12 @@ from rich.console import Console
 from loadtest import kernel
 from loadtest.arms import ARMS, SCENARIOS
 from loadtest.measure import Load
+from loadtest.message_cost import CostPlan
 from loadtest.results import RunResult
 from loadtest.run import Plan, execute, reach
 from loadtest.targets import Targets
+from meshkit.manifest import GO, IMPLEMENTATIONS, PYTHON
+from runner import PreflightError
 
 DEFAULT_OUT = Path("build/loadtest")
 STANDARD_RATES = {"lookup": 200.0, "checkout": 20.0, "quote-stream": 100.0, "mix": 60.0}
@@ -34,6 +39,10 @@ STANDARD_RATES = {"lookup": 200.0, "checkout": 20.0, "quote-stream": 100.0, "mix
 sustains, so latency is measured at a load, not at saturation."""
 DEMO_RATES = {"lookup": 100.0, "checkout": 10.0}
 PIPED_WIDTH = 220
+STANDARD_COST_MESSAGES = 20_000
+"""QuoteStream messages per implementation in ``compare``'s message-cost measurement."""
+CALLS_PER_STREAM_MESSAGE = 0.2
+"""Unary and REST calls cost more each: a fifth as many keeps each workload a few seconds."""
 
 
 def _names(text: str) -> tuple[str, ...]:
@@ -71,6 +80,20 @@ def _add_run_options(command: argparse.ArgumentParser, *, defaults: Mapping[str,
     command.add_argument(
         "--no-netns", action="store_true", help="do not re-run in a private network namespace"
     )
+    command.add_argument(
+        "--impls",
+        type=_names,
+        default=defaults["impls"],
+        help="run the arms whose pricing and inventory are these implementations, of"
+        f" {', '.join(IMPLEMENTATIONS)} (default: %(default)s; go needs `make go-build`)",
+    )
+    command.add_argument(
+        "--cost-messages",
+        type=int,
+        default=defaults["cost_messages"],
+        help="measure each pricing's server CPU per message with this many QuoteStream"
+        " messages (and a fifth as many unary and REST calls); 0: skip (default: %(default)s)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -81,9 +104,17 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="drive scenarios and arms, write the reports")
     _add_run_options(
-        run, defaults={"scenarios": ("checkout",), "duration": 10.0, "warmup": 2.0, "name": "run"}
+        run,
+        defaults={
+            "scenarios": ("checkout",),
+            "duration": 10.0,
+            "warmup": 2.0,
+            "name": "run",
+            "impls": (PYTHON, GO),
+            "cost_messages": 0,
+        },
     )
-    compare = commands.add_parser("compare", help="the standard comparison (about 4 minutes)")
+    compare = commands.add_parser("compare", help="the standard comparison (about 7 minutes)")
     _add_run_options(
         compare,
         defaults={
@@ -91,6 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
             "duration": 10.0,
             "warmup": 2.0,
             "name": "compare",
+            "impls": (PYTHON, GO),
+            "cost_messages": STANDARD_COST_MESSAGES,
         },
     )
     demo = commands.add_parser("demo", help="a short comparison (about a minute)")
@@ -101,6 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
             "duration": 3.0,
             "warmup": 1.0,
             "name": "demo",
+            "impls": (PYTHON,),
+            "cost_messages": 0,
         },
     )
     diff = commands.add_parser("diff", help="compare two JSON reports arm by arm")
@@ -148,6 +183,10 @@ def _run(
     if unknown:
         console.print(f"unknown scenario(s): {', '.join(unknown)}")
         return 2
+    unknown = sorted(set(args.impls) - set(IMPLEMENTATIONS))
+    if unknown or not args.impls:
+        console.print(f"--impls takes {', '.join(IMPLEMENTATIONS)}; got {', '.join(args.impls)}")
+        return 2
     targets = _targets_file(args.targets) if args.targets else None
     notes: list[str] = []
     in_netns = kernel.in_private_netns(env)
@@ -172,10 +211,34 @@ def _run(
         max_operations=args.max_ops,
     )
     rates = None if args.rate else (DEMO_RATES if args.command == "demo" else STANDARD_RATES)
-    plan = Plan(tuple(args.scenarios), args.items, load, tuple(args.arms), rates)
-    # uvloop: the loader's own cost per request is what the self-check measures; keep it low.
-    result = uvloop.run(_drive(plan, targets, args.data_dir, env, console, in_netns, notes))
+    plan = Plan(
+        tuple(args.scenarios),
+        args.items,
+        load,
+        tuple(args.arms),
+        rates,
+        impls=tuple(impl for impl in IMPLEMENTATIONS if impl in args.impls),
+        cost=_cost_plan(args.cost_messages),
+    )
+    try:
+        plan.needed_impls()  # refuses an arm of an implementation not chosen
+    except ValueError as exc:
+        console.print(str(exc))
+        return 2
+    try:
+        # uvloop: the loader's own cost per request is what the self-check measures.
+        result = uvloop.run(_drive(plan, targets, args.data_dir, env, console, in_netns, notes))
+    except PreflightError as exc:
+        console.print(f"cannot start the meshes: {exc}; or pass --impls {PYTHON}")
+        return 2
     return _report(result, args.out, args.name, console)
+
+
+def _cost_plan(messages: int) -> CostPlan | None:
+    if messages <= 0:
+        return None
+    calls = max(1, round(messages * CALLS_PER_STREAM_MESSAGE))
+    return CostPlan(stream_messages=messages, unary_calls=calls, rest_calls=calls)
 
 
 async def _drive(
@@ -187,7 +250,7 @@ async def _drive(
     netns: bool,
     notes: list[str],
 ) -> RunResult:
-    async with reach(targets, data_dir, env, console) as reached:
+    async with reach(targets, data_dir, env, console, plan.needed_impls()) as reached:
         return await execute(plan, reached, console, netns=netns and reached.local, notes=notes)
 
 
@@ -214,7 +277,13 @@ def _can_unshare(rerun: Sequence[str]) -> bool:
 
 
 def _targets_file(path: Path) -> Targets:
+    """A targets file; a ``"go"`` key holds the same shape for the Go arms' meshes."""
     raw = json.loads(path.read_text())
+    alternatives = {GO: _targets_of(raw.pop(GO))} if GO in raw else {}
+    return dataclasses.replace(_targets_of(raw), alternatives=alternatives)
+
+
+def _targets_of(raw: dict[str, object]) -> Targets:
     if raw.get("ca_file"):
-        raw["ca_file"] = Path(raw["ca_file"])
-    return Targets(**raw)
+        raw["ca_file"] = Path(str(raw["ca_file"]))
+    return Targets(**raw)  # type: ignore[arg-type]

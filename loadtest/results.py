@@ -100,6 +100,32 @@ class ArmResult:
 
 
 @dataclass
+class MessageCost:
+    """Server CPU per message of one pricing process under one workload, measured apart
+    from the arms (``loadtest.message_cost``): the process's own CPU over the messages it
+    answered, so the loader's cost is left out."""
+
+    workload: str
+    """"grpc-stream" (QuoteStream messages), "grpc-unary" (Quote calls) or "rest-item"
+    (POST /v1/quotes requests), one quote line each."""
+    impl: str
+    """"python" or "go"."""
+    messages: int
+    """Messages (or calls, or requests) answered right."""
+    server_cpu_s: float
+    wall_s: float
+    errors: int = 0
+
+    @property
+    def cpu_us_per_message(self) -> float | None:
+        return self.server_cpu_s / self.messages * 1e6 if self.messages else None
+
+    @property
+    def messages_per_s(self) -> float | None:
+        return self.messages / self.wall_s if self.wall_s > 0 else None
+
+
+@dataclass
 class RunResult:
     """A whole run: settings, environment, arms and how each figure was obtained."""
 
@@ -111,6 +137,8 @@ class RunResult:
     """How each figure was obtained, in a sentence each (printed in reports)."""
     notes: list[str] = field(default_factory=list)
     """Anything a reader must know about the whole run (e.g. no private netns)."""
+    message_costs: list[MessageCost] = field(default_factory=list)
+    """Server CPU per message of each pricing implementation (empty: not measured)."""
     schema: str = SCHEMA
 
     def to_json(self) -> str:
@@ -137,6 +165,7 @@ class RunResult:
             arms=arms,
             method=document.get("method", {}),
             notes=document.get("notes", []),
+            message_costs=[MessageCost(**cost) for cost in document.get("message_costs", [])],
         )
 
     @classmethod

@@ -1,5 +1,6 @@
 """A whole run: start (or reach) the meshes, drive every scenario's arms one after the
-other with a progress bar, and collect one ``RunResult``."""
+other with a progress bar, measure server CPU per message of each pricing implementation
+(when asked), and collect one ``RunResult``."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import datetime
 import os
 import platform
 import random
+import shutil
+import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -26,14 +29,16 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from loadtest import message_cost
 from loadtest.arms import arms_for
 from loadtest.clients import GrpcChannels, HttpClient
 from loadtest.local import local_meshes
 from loadtest.measure import Load, describe_method, measure_arm
 from loadtest.operations import Shop
-from loadtest.results import ArmResult, RunResult
+from loadtest.results import ArmResult, MessageCost, RunResult
 from loadtest.schedule import Recording
 from loadtest.targets import Targets
+from meshkit.manifest import GO, PYTHON, load_manifest
 
 
 @dataclass(frozen=True)
@@ -45,19 +50,38 @@ class Plan:
     """Only these arms (empty: every arm of each scenario)."""
     rates: Mapping[str, float] | None = None
     """Open-loop rate per scenario, overriding ``load.rate_per_s``."""
+    impls: tuple[str, ...] = (PYTHON, GO)
+    """Run the arms whose pricing and inventory are these implementations."""
+    cost: message_cost.CostPlan | None = None
+    """Measure server CPU per message of each implementation's pricing (None: don't)."""
+
+    def needed_impls(self) -> tuple[str, ...]:
+        """The implementations whose meshes the run must start: those of its arms, and
+        every one it measures the message cost of."""
+        used = {arm.impl for s in self.scenarios for arm in arms_for(s, self.arms, self.impls)}
+        if self.cost is not None:
+            used.update(self.impls)
+        return tuple(impl for impl in self.impls if impl in used)
 
 
 @asynccontextmanager
 async def reach(
-    targets: Targets | None, data_dir: Path, env: Mapping[str, str], console: Console
+    targets: Targets | None,
+    data_dir: Path,
+    env: Mapping[str, str],
+    console: Console,
+    impls: Sequence[str] = (PYTHON,),
 ) -> AsyncIterator[Targets]:
-    """The given targets, or meshes started here for the duration of the block."""
+    """The given targets, or meshes started here for the duration of the block (with Go
+    pricing and inventory too when ``impls`` has ``go``)."""
     if targets is not None:
         yield targets
         return
-    console.print("starting the gRPC mesh, the gateway and the REST mesh ...")
-    async with local_meshes(data_dir, env, on_stopped=console.print) as started:
-        console.print(f"{len(started.pids)} processes serving")
+    go = " and both again with Go pricing and inventory" if GO in impls else ""
+    console.print(f"starting the gRPC mesh, the gateway and the REST mesh{go} ...")
+    async with local_meshes(data_dir, env, impls=impls, on_stopped=console.print) as started:
+        processes = len(started.pids) + sum(len(t.pids) for t in started.alternatives.values())
+        console.print(f"{processes} processes serving")
         yield started
 
 
@@ -68,9 +92,10 @@ async def execute(
     channels = GrpcChannels(targets)
     pooled = HttpClient(targets, new_connection=False)
     fresh = HttpClient(targets, new_connection=True)
-    shop = Shop(targets, channels, pooled, fresh)
+    shops: dict[str, Shop] = {}
     started_at = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     arms: list[ArmResult] = []
+    costs: list[MessageCost] = []
     try:
         with Progress(
             TextColumn("{task.description:<34}"),
@@ -84,12 +109,15 @@ async def execute(
                 load = plan.load
                 if plan.rates and scenario in plan.rates:
                     load = dataclasses.replace(load, rate_per_s=plan.rates[scenario])
-                for arm in arms_for(scenario, plan.arms):
+                for arm in arms_for(scenario, plan.arms, plan.impls):
                     expected = _expected_measured(load)
                     task = progress.add_task(f"{scenario} · {arm.name}", total=expected)
+                    arm_targets = targets.for_impl(arm.impl)
+                    if arm.impl not in shops:
+                        shops[arm.impl] = Shop(arm_targets, channels, pooled, fresh)
                     result = await measure_arm(
-                        shop,
-                        targets,
+                        shops[arm.impl],
+                        arm_targets,
                         arm,
                         scenario,
                         plan.items,
@@ -101,6 +129,10 @@ async def execute(
                     )
                     progress.update(task, completed=result.operations, total=result.operations)
                     arms.append(result)
+            if plan.cost is not None:
+                costs = await message_cost.measure(
+                    plan.cost, targets, plan.needed_impls(), channels, pooled, progress
+                )
     finally:
         await channels.close()
         await pooled.close()
@@ -110,8 +142,9 @@ async def execute(
         settings=_settings(plan),
         environment=_environment(netns, targets),
         arms=arms,
-        method=describe_method(netns, targets),
+        method=_method(netns, targets, costs),
         notes=list(notes),
+        message_costs=costs,
     )
 
 
@@ -147,11 +180,21 @@ def _settings(plan: Plan) -> dict[str, Any]:
         settings["max_operations"] = load.max_operations
     if plan.arms:
         settings["arms"] = list(plan.arms)
+    settings["implementations"] = list(plan.impls)
+    if plan.cost is not None:
+        settings["message_cost"] = dataclasses.asdict(plan.cost)
     return settings
 
 
+def _method(netns: bool, targets: Targets, costs: Sequence[MessageCost]) -> dict[str, str]:
+    method = describe_method(netns, targets)
+    if costs:
+        method["message_cost"] = message_cost.METHOD
+    return method
+
+
 def _environment(netns: bool, targets: Targets) -> dict[str, Any]:
-    return {
+    environment = {
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
         "grpcio": grpc.__version__,
@@ -160,3 +203,22 @@ def _environment(netns: bool, targets: Targets) -> dict[str, Any]:
         "private_netns": netns,
         "argv": " ".join(sys.argv[1:]),
     }
+    if GO in targets.alternatives and targets.local:
+        environment["go"] = _go_build_version()
+    return environment
+
+
+def _go_build_version() -> str:
+    """The Go toolchain that built the Go pricing binary (``go version BINARY``)."""
+    spec = load_manifest().service("pricing")
+    go = shutil.which("go")
+    if spec.go is None or go is None:
+        return "unknown"
+    done = subprocess.run(  # noqa: S603 - our own argv
+        [go, "version", str(spec.go.binary_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=30,
+    )
+    return done.stdout.rpartition(": ")[2].strip() or "unknown"

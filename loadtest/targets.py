@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from meshkit.manifest import PYTHON
+
 ORDERS_VARIANTS: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
     "orders-unary": (("grpc",), {"SHOPMESH_GRPC_FANOUT": "per-item"}),
     "orders-batch": (
@@ -41,3 +43,15 @@ class Targets:
     ca_file: Path | None = None
     local: bool = False
     """Started by this run: kernel counters describe only its traffic in a private netns."""
+    alternatives: Mapping[str, Targets] = field(default_factory=dict)
+    """Implementation (``"go"``) → the meshes whose pricing and inventory run it, for the
+    arms of that implementation; these targets are the Python meshes'."""
+
+    def for_impl(self, impl: str) -> Targets:
+        """The targets of the meshes running ``impl`` (these ones for Python)."""
+        if impl == PYTHON:
+            return self
+        found = self.alternatives.get(impl)
+        if found is None:
+            raise ValueError(f"no targets for the {impl} arms: none started or given")
+        return found

@@ -14,7 +14,8 @@ NOT_MEASURED = "—"
 
 TABLE_CAPTION = (
     "Latency in ms, corrected for coordinated omission (from each request's intended send); "
-    "per-op figures per business operation; — = not measured."
+    'per-op figures per business operation; — = not measured; "Go:" arms run pricing and '
+    "inventory in Go."
 )
 
 Better = Literal["lower", "higher"]

@@ -1,5 +1,5 @@
-"""The run as GitHub Markdown: settings, environment, arms, goals, latency, chattiness, CPU,
-errors, notes and how each figure was obtained."""
+"""The run as GitHub Markdown: settings, environment, arms, Python vs Go, goals (per
+language), latency, chattiness, CPU, errors, notes and how each figure was obtained."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from loadtest.report import figures, units
-from loadtest.report.goals import goal_rows
+from loadtest.report import figures, polyglot, units
+from loadtest.report.goals import goal_blocks
 from loadtest.results import HISTOGRAMS, ArmResult, RunResult
 
 HISTOGRAM_TITLES = {
@@ -49,6 +49,7 @@ def render_markdown(run: RunResult) -> str:
         _mapping("Settings", run.settings),
         _mapping("Environment", run.environment),
         _arms(run),
+        _polyglot(run),
         _goals(run),
         _latency(run),
         _chattiness(run),
@@ -81,15 +82,25 @@ def _arms(run: RunResult) -> str:
     return f"## Arms\n\n{inline(figures.TABLE_CAPTION)}\n\n" + table(headers, rows, text=(0, 1))
 
 
-def _goals(run: RunResult) -> str:
-    rows = [
-        [row.goal, row.measured_text(), GOAL_RESULTS[row.met], row.note] for row in goal_rows(run)
-    ]
+def _polyglot(run: RunResult) -> str:
+    rows = polyglot.polyglot_rows(run)
     if not rows:
         return ""
-    return "## Goals (checkout)\n\n" + table(
-        ["goal", "measured", "result", "note"], rows, text=(0, 2, 3)
+    return f"## Python vs Go: server CPU per message\n\n{inline(polyglot.CAPTION)}\n\n" + table(
+        polyglot.HEADERS, rows
     )
+
+
+def _goals(run: RunResult) -> str:
+    blocks = goal_blocks(run)
+    if not blocks:
+        return ""
+    parts = ["## Goals (checkout)"]
+    for language, rows in blocks:
+        cells = [[row.goal, row.measured_text(), GOAL_RESULTS[row.met], row.note] for row in rows]
+        parts.append(f"### {inline(language.title[:1].upper() + language.title[1:])}")
+        parts.append(table(["goal", "measured", "result", "note"], cells, text=(0, 2, 3)))
+    return "\n\n".join(parts)
 
 
 def _latency(run: RunResult) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from loadtest.histogram import Latency
-from loadtest.results import ArmResult, Chattiness, Cpu, RunResult
+from loadtest.results import ArmResult, Chattiness, Cpu, MessageCost, RunResult
 
 SAME_ARM = ("scenario", "model", "rate_per_s", "concurrency", "items")
 """What must agree for two arms of the same name to be repeats of one experiment."""
@@ -44,7 +44,30 @@ def merge_runs(runs: Sequence[RunResult]) -> RunResult:
         arms=arms,
         method=method,
         notes=list(dict.fromkeys(note for run in runs for note in run.notes)),
+        message_costs=merge_costs(runs),
     )
+
+
+def merge_costs(runs: Sequence[RunResult]) -> list[MessageCost]:
+    """Per workload and implementation, the messages, CPU, time and errors of every run
+    added up, so the merged CPU per message is the total CPU over the total messages."""
+    merged: dict[tuple[str, str], MessageCost] = {}
+    for cost in (cost for run in runs for cost in run.message_costs):
+        key = (cost.workload, cost.impl)
+        seen = merged.get(key)
+        merged[key] = (
+            cost
+            if seen is None
+            else MessageCost(
+                cost.workload,
+                cost.impl,
+                seen.messages + cost.messages,
+                seen.server_cpu_s + cost.server_cpu_s,
+                seen.wall_s + cost.wall_s,
+                seen.errors + cost.errors,
+            )
+        )
+    return list(merged.values())
 
 
 def merge_arms(arms: Sequence[ArmResult]) -> ArmResult:

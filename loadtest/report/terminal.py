@@ -1,4 +1,5 @@
-"""The run in a terminal: the arm table and the goals block, drawn by ``rich``.
+"""The run in a terminal: the arm table, the Python-vs-Go table and the goals blocks (one
+per language), drawn by ``rich``.
 
 Every cell is a ``Text`` so labels are never read as rich markup; colour (or none, when
 the output is not a terminal or NO_COLOR is set) is the passed console's decision.
@@ -10,8 +11,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from loadtest.report import figures
-from loadtest.report.goals import goal_rows
+from loadtest.report import figures, polyglot
+from loadtest.report.goals import goal_blocks
 from loadtest.results import RunResult
 
 GOAL_RESULTS = {
@@ -22,8 +23,19 @@ GOAL_RESULTS = {
 
 
 def render_terminal(run: RunResult, console: Console) -> None:
-    """The arm table, then the goals block."""
+    """The arm table, the Python-vs-Go table (when the run has one), then the goals."""
     console.print(arm_table(run))
+    rows = polyglot.polyglot_rows(run)
+    if rows:
+        table = Table(
+            title=Text("Python vs Go: server CPU per message"),
+            caption=Text(polyglot.CAPTION),
+        )
+        for index, header in enumerate(polyglot.HEADERS):
+            table.add_column(Text(header), justify="left" if index == 0 else "right")
+        for row in rows:
+            table.add_row(*(Text(cell) for cell in row))
+        console.print(table)
     render_goals(run, console)
 
 
@@ -41,17 +53,19 @@ def arm_table(run: RunResult) -> Table:
 
 
 def render_goals(run: RunResult, console: Console) -> None:
-    rows = goal_rows(run)
-    if not rows:
+    """One goals table per language with checkout arms in the run."""
+    blocks = goal_blocks(run)
+    if not blocks:
         console.print(Text("Goals: no checkout arm in this run, so none were evaluated."))
         return
-    table = Table(title=Text("Goals (checkout)"))
-    table.add_column(Text("goal"))
-    table.add_column(Text("measured"), justify="right")
-    table.add_column(Text("result"))
-    table.add_column(Text("note"))
-    for row in rows:
-        table.add_row(
-            Text(row.goal), Text(row.measured_text()), GOAL_RESULTS[row.met], Text(row.note)
-        )
-    console.print(table)
+    for language, rows in blocks:
+        table = Table(title=Text(f"Goals (checkout, {language.title})"))
+        table.add_column(Text("goal"))
+        table.add_column(Text("measured"), justify="right")
+        table.add_column(Text("result"))
+        table.add_column(Text("note"))
+        for row in rows:
+            table.add_row(
+                Text(row.goal), Text(row.measured_text()), GOAL_RESULTS[row.met], Text(row.note)
+            )
+        console.print(table)

@@ -1,5 +1,7 @@
 """Every arm of every scenario runs end to end from the command line (seconds, loopback),
-and its chattiness is the scenario's arithmetic, counted by the hops themselves."""
+the Go arms (pricing and inventory in Go) included, and its chattiness is the scenario's
+arithmetic, counted by the hops themselves; the message-cost measurement runs against
+both pricing implementations."""
 
 from __future__ import annotations
 
@@ -24,8 +26,14 @@ CHECKOUT_CALLS = {
     "rest-item-newconn": 3 * ITEMS + 1,
     "rest-batch": 4,
     "gateway": 5,
+    "grpc-stream-go": 4,
+    "grpc-batch-go": 4,
+    "rest-item-go": 3 * ITEMS + 1,
+    "rest-batch-go": 4,
 }
-POOLED = ("grpc-stream", "grpc-batch", "grpc-unary", "rest-item", "rest-batch", "gateway")
+POOLED = ("grpc-stream", "grpc-batch", "grpc-unary", "rest-item", "rest-batch", "gateway",
+          "grpc-stream-go", "grpc-batch-go", "rest-item-go", "rest-batch-go")  # fmt: skip
+COST_MESSAGES = 200
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +45,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> RunResult:
         "--items", str(ITEMS),
         "--model", "closed", "--concurrency", "2",
         "--max-ops", "8", "--duration", "5", "--warmup", "0.5",
+        "--impls", "python,go", "--cost-messages", str(COST_MESSAGES),
         "--data-dir", str(folder / "data"), "--out", str(folder), "--name", "smoke",
     ]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True, timeout=240, check=False)
@@ -44,7 +53,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> RunResult:
     assert "report:" in done.stdout
     stopped = re.search(r"stopped (\d+) service\(s\) in [\d.]+s: (\d+) cleanly", done.stdout)
     assert stopped is not None, done.stdout[-3000:]
-    assert stopped.group(1) == stopped.group(2)  # every process of both meshes stopped cleanly
+    assert stopped.group(1) == stopped.group(2)  # every process of all meshes stopped cleanly
     for kind in ("md", "html"):
         assert (folder / f"smoke.{kind}").stat().st_size > 1000
     return RunResult.load(folder / "smoke.json")
@@ -55,12 +64,12 @@ def _arm(run: RunResult, scenario: str, name: str) -> object:
 
 
 def test_every_arm_of_every_scenario_succeeded(run: RunResult) -> None:
-    """Lookups 4 arms, checkouts, quotes and the mix 7 each: every operation answered
-    right (a wrong reply counts as a failure)."""
+    """Lookups 4 arms, checkouts and quotes 7 Python and 4 Go each, the mix 7: every
+    operation answered right (a wrong reply counts as a failure)."""
     assert [(a.scenario, a.name) for a in run.arms if a.scenario == "lookup"] == [
         ("lookup", name) for name in ("grpc-unary", "rest-item", "rest-item-newconn", "gateway")
     ]
-    assert len(run.arms) == 4 + 7 * 3
+    assert len(run.arms) == 4 + 11 * 2 + 7
     for arm in run.arms:
         assert arm.operations == arm.ok >= 8, (arm.scenario, arm.name, arm.errors)
         assert arm.summaries["corrected"]["count"] == arm.operations
@@ -120,3 +129,20 @@ def test_diff_of_a_run_with_itself_reports_no_change(run: RunResult, tmp_path: P
     assert len(changes) > 20 * len(run.arms) // 2
     assert set(changes) <= {"same", "not measured"}
     assert json.loads(path.read_text())["schema"] == "shopmesh-loadtest/1"
+
+
+def test_message_costs_were_measured_for_both_pricing_implementations(run: RunResult) -> None:
+    """Three workloads against the Python and the Go pricing, every message answered, with
+    the process's CPU read from /proc."""
+    costs = {(c.workload, c.impl): c for c in run.message_costs}
+    assert set(costs) == {
+        (workload, impl)
+        for workload in ("grpc-stream", "grpc-unary", "rest-item")
+        for impl in ("python", "go")
+    }
+    for cost in costs.values():
+        assert cost.errors == 0, cost
+        assert cost.messages == (COST_MESSAGES if cost.workload == "grpc-stream" else 40)
+        assert cost.server_cpu_s >= 0
+        assert cost.wall_s > 0
+    assert run.environment["go"].startswith("go1.")
