@@ -1,4 +1,4 @@
-"""``python -m loadtest``: run, compare, demo, diff, merge, selfcheck.
+"""``python -m loadtest``: run, compare, demo, diff, merge, selfcheck, chaos.
 
 ``run`` drives the chosen scenarios and arms and writes the JSON report (encoded
 histograms), Markdown and an HTML chart; ``compare`` is ``run`` with the standard
@@ -25,6 +25,7 @@ from rich.console import Console
 
 from loadtest import kernel
 from loadtest.arms import ARMS, SCENARIOS
+from loadtest.chaos import cli as chaos_cli
 from loadtest.measure import Load
 from loadtest.message_cost import CostPlan
 from loadtest.results import RunResult
@@ -150,6 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     selfcheck.add_argument("--concurrency", type=int, default=16)
     selfcheck.add_argument("--duration", type=float, default=5.0)
     selfcheck.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    chaos_cli.add_parser(commands)
     return parser
 
 
@@ -173,6 +175,8 @@ def main(argv: Sequence[str], env: Mapping[str, str], out: TextIO) -> int:
         from loadtest.selfcheck import run_selfcheck
 
         return run_selfcheck(args.concurrency, args.duration, args.out, console)
+    if args.command == "chaos":
+        return chaos_cli.run(args, out)
     return _run(args, argv, env, console)
 
 
