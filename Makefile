@@ -139,6 +139,10 @@ compare: $(GEN_STAMP) $(if $(HAVE_GO),go-build) ## The standard comparison, gRPC
 selfcheck: $(GEN_STAMP) $(if $(HAVE_GO),$(GHZ_STAMP)) ## Our loader against h2load, ghz and wrk on one endpoint (needs nghttp2-client, wrk; Go for ghz)
 	$(BIN)/python -m loadtest selfcheck
 
+.PHONY: chaos
+chaos: $(GEN_STAMP) $(if $(HAVE_GO),go-build) ## Faults under checkout load (kills, SIGTERM, hang, slow, cut, duplicates), then the books checked; gRPC, REST, Go, DynamoDB (about 7 minutes): build/chaos/chaos.{md,json}
+	$(BIN)/python -m loadtest chaos
+
 .PHONY: bench-runtime
 bench-runtime: $(GEN_STAMP) ## Benchmark: full runtime vs a bare grpc.aio server (GetProduct)
 	$(BIN)/python -m tools.bench_runtime

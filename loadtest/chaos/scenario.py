@@ -393,6 +393,12 @@ class Phase:
                 sent = sum(a.sent < inject for a in first)
                 result.notes.append(f"all {sent} calls sent before the signal succeeded")
         result.recovered = self._recovered()
+        failed_at = [a.ended for a in first if a.outcome not in SETTLED]
+        if failed_at and inject is not None:
+            note = f"failing until {max(failed_at) - inject:.1f}s after the injection"
+            if heal is not None and fault.kind in (Kind.STOP, Kind.SLOW, Kind.CUT):
+                note += f" ({max(0.0, max(failed_at) - heal):.1f}s after the heal)"
+            result.notes.append(note)
 
     def _recovered(self) -> int:
         """Orders whose terminal event came after their first delivery's answer."""
