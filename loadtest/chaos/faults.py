@@ -33,6 +33,8 @@ class Kind(enum.Enum):
     """The relay in front of the dependency delays every chunk."""
     CUT = "cut"
     """The relay in front of the dependency resets every connection."""
+    ONE_WAY = "one-way"
+    """The relay lets requests through and holds the dependency's replies."""
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,12 @@ CATALOGUE: dict[str, Fault] = {
             "orders → inventory connections reset, new ones refused, for the hold",
         ),
         Fault(
+            "one-way-payments",
+            Kind.ONE_WAY,
+            "payments",
+            "payments' replies held for the hold (requests arrive): charges taken, replies lost",
+        ),
+        Fault(
             "duplicates",
             Kind.KILL,
             "orders",
@@ -111,7 +119,15 @@ CATALOGUE: dict[str, Fault] = {
         ),
     )
 }
-QUICK = ("baseline", "kill-orders", "term-orders", "hang-payments", "cut-inventory", "duplicates")
+QUICK = (
+    "baseline",
+    "kill-orders",
+    "term-orders",
+    "hang-payments",
+    "cut-inventory",
+    "one-way-payments",
+    "duplicates",
+)
 """The short version CI runs."""
 SMALL = ("baseline", "kill-inventory", "kill-orders", "duplicates")
 """The DynamoDB variant's set: the local moto server answers one request at a time."""

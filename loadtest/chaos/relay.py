@@ -7,6 +7,8 @@ the chaos suite can degrade a single link, both ways, while connections are open
   with latency, not one that serialises: chunks in flight overlap);
 - ``hang()``: nothing is delivered and nothing is refused; what arrives is held and
   delivered after ``heal()`` (a peer that stops answering, or a partition TCP rides out);
+- ``hang_replies()``: the same one way only: requests reach the dependency, its replies
+  are held (a one-way partition: the work is done, the caller never hears of it);
 - ``cut()``: every open connection is reset and new ones are reset as soon as they are
   accepted (a network cut: callers fail fast);
 - ``heal()``: a normal link again.
@@ -28,7 +30,7 @@ HOST = "127.0.0.1"
 CHUNK_BYTES = 64 * 1024
 CONNECT_TIMEOUT_S = 2.0
 
-NORMAL, SLOW, HUNG, CUT = "normal", "slow", "hung", "cut"
+NORMAL, SLOW, HUNG, ONE_WAY, CUT = "normal", "slow", "hung", "replies hung", "cut"
 
 
 @dataclass
@@ -48,8 +50,10 @@ class Relay:
         self.mode = NORMAL
         self.stats = RelayStats()
         self._delay_s = 0.0
-        self._flowing = asyncio.Event()
-        self._flowing.set()
+        self._requests_flow = asyncio.Event()
+        self._replies_flow = asyncio.Event()
+        self._requests_flow.set()
+        self._replies_flow.set()
         self._server: asyncio.Server | None = None
         self._links: set[_Link] = set()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -85,7 +89,13 @@ class Relay:
     def hang(self) -> None:
         self.heal()
         self.mode = HUNG
-        self._flowing.clear()
+        self._requests_flow.clear()
+        self._replies_flow.clear()
+
+    def hang_replies(self) -> None:
+        self.heal()
+        self.mode = ONE_WAY
+        self._replies_flow.clear()
 
     def cut(self) -> None:
         self.heal()
@@ -96,7 +106,8 @@ class Relay:
 
     def heal(self) -> None:
         self.mode, self._delay_s = NORMAL, 0.0
-        self._flowing.set()
+        self._requests_flow.set()
+        self._replies_flow.set()
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.stats.connections += 1
@@ -114,8 +125,8 @@ class Relay:
         link = _Link(writer, upstream[1])
         self._links.add(link)
         pumps = [
-            self._spawn(self._pump(reader, upstream[1], link)),
-            self._spawn(self._pump(upstream[0], writer, link)),
+            self._spawn(self._pump(reader, upstream[1], link, self._requests_flow)),
+            self._spawn(self._pump(upstream[0], writer, link, self._replies_flow)),
         ]
         try:
             await asyncio.gather(*pumps, return_exceptions=True)
@@ -130,13 +141,17 @@ class Relay:
         return task
 
     async def _pump(
-        self, source: asyncio.StreamReader, sink: asyncio.StreamWriter, link: _Link
+        self,
+        source: asyncio.StreamReader,
+        sink: asyncio.StreamWriter,
+        link: _Link,
+        flowing: asyncio.Event,
     ) -> None:
         """Copies one direction: each chunk waits for the link to flow and for its delay
         (counted from its arrival, so chunks overlap), then is written in order."""
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
-        writer = self._spawn(self._deliver(queue, sink, link))
+        writer = self._spawn(self._deliver(queue, sink, link, flowing))
         try:
             while chunk := await source.read(CHUNK_BYTES):
                 queue.put_nowait((loop.time() + self._delay_s, chunk))
@@ -147,7 +162,11 @@ class Relay:
             await asyncio.gather(writer, return_exceptions=True)
 
     async def _deliver(
-        self, queue: asyncio.Queue[tuple[float, bytes]], sink: asyncio.StreamWriter, link: _Link
+        self,
+        queue: asyncio.Queue[tuple[float, bytes]],
+        sink: asyncio.StreamWriter,
+        link: _Link,
+        flowing: asyncio.Event,
     ) -> None:
         loop = asyncio.get_running_loop()
         while True:
@@ -157,7 +176,7 @@ class Relay:
                     if sink.can_write_eof():
                         sink.write_eof()
                 return
-            await self._flowing.wait()
+            await flowing.wait()
             if (wait := due - loop.time()) > 0:
                 await asyncio.sleep(wait)
             if link.broken:

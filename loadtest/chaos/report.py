@@ -24,7 +24,8 @@ def render(report: ChaosReport) -> str:
     lines = [
         f"# Chaos run, {report.started_at}",
         "",
-        f"{machine['cpus']} CPUs, {machine['platform']}, Python {machine['python']}; settings:"
+        f"{machine['cpus']} CPUs, {machine['platform']}, Python {machine['python']}, load"
+        f" average at the start {machine.get('load_average', '?')}; settings:"
         f" {', '.join(f'{k}={v}' for k, v in report.settings.items())}",
     ]
     for variant in report.variants:

@@ -100,13 +100,16 @@ class PhaseResult:
     failures: dict[str, int] = field(default_factory=dict)
     recovered: int = 0
     """Orders finished after their caller's answer: by a restart, the sweep or a retry."""
+    refunded: int = 0
+    """Charges of the phase's orders that were captured, then refunded by compensation."""
     violations: list[Violation] = field(default_factory=list)
     unmet: list[str] = field(default_factory=list)
     """Expectations of this fault that did not hold."""
     notes: list[str] = field(default_factory=list)
     p50_ms: float = 0.0
     p99_ms: float = 0.0
-    """Over the operations intended while the fault lasted (the whole phase for none)."""
+    """Over the operations intended while the fault lasted (without a fault: from pre_s
+    for hold_s, where a fault would have been)."""
     p99_vs_baseline: float = 0.0
     seconds: float = 0.0
     not_run: str = ""
@@ -272,6 +275,8 @@ class Phase:
             relay = mesh.relays[target]
             if fault.kind is Kind.SLOW:
                 relay.slow(SLOW_DELAY_S)
+            elif fault.kind is Kind.ONE_WAY:
+                relay.hang_replies()
             else:
                 relay.cut()
             await asyncio.sleep(hold)
@@ -296,8 +301,13 @@ class Phase:
             if event.type == "CREATED":
                 run.created[event.detail].append(event.order_id)
         self.events = events
-        self.result.violations = check(await self._snapshot(events, orders))
+        snapshot = await self._snapshot(events, orders)
+        self.result.violations = check(snapshot)
         run.last_sequence = events[-1].sequence
+        refunded = [c for c in snapshot.charges.values() if c is not None and c.state == "REFUNDED"]
+        self.result.refunded = len(refunded)
+        if refunded:
+            self.result.notes.append(f"{len(refunded)} charges taken and refunded")
 
     async def _log_through_sentinel(self, after: int) -> list[Event]:
         """Places a sentinel order (retrying with fresh keys until one confirms) and reads
@@ -373,9 +383,12 @@ class Phase:
         if extra:
             result.notes.append(f"{extra} duplicate deliveries")
         inject, heal = timeline.inject, timeline.heal
+        # Without a fault, the window a fault would have had: past the phase's first
+        # seconds, which on a freshly started mesh include its warm-up.
+        low, high = (inject, heal or inject) if inject is not None else self._quiet_window()
         during = Latency()
         for attempt in first:
-            if inject is None or (inject <= attempt.intended <= (heal or inject)):
+            if low <= attempt.intended <= high:
                 during.record_s(attempt.ended - attempt.intended)
         summary = during.summary()
         result.p50_ms, result.p99_ms = summary.p50, summary.p99
@@ -396,9 +409,14 @@ class Phase:
         failed_at = [a.ended for a in first if a.outcome not in SETTLED]
         if failed_at and inject is not None:
             note = f"failing until {max(failed_at) - inject:.1f}s after the injection"
-            if heal is not None and fault.kind in (Kind.STOP, Kind.SLOW, Kind.CUT):
+            if heal is not None and not fault.restarts:
                 note += f" ({max(0.0, max(failed_at) - heal):.1f}s after the heal)"
             result.notes.append(note)
+
+    def _quiet_window(self) -> tuple[float, float]:
+        intended = [a.intended for a in self.attempts if a.number == 0]
+        start = intended[0] if intended else 0.0
+        return start + self.settings.pre_s, start + self.settings.pre_s + self.settings.hold_s
 
     def _recovered(self) -> int:
         """Orders whose terminal event came after their first delivery's answer."""

@@ -173,10 +173,12 @@ def _write(log: TextIO, line: str) -> None:
 
 
 def _machine() -> dict[str, str]:
+    """The machine, and how busy it was when the run began (others may share it)."""
     return {
         "cpus": str(os.cpu_count()),
         "platform": platform.platform(),
         "python": platform.python_version(),
+        "load_average": " ".join(f"{n:.2f}" for n in os.getloadavg()),
     }
 
 

@@ -33,9 +33,10 @@ async def _run(tmp_path: Path, plan: Plan) -> tuple[ChaosReport, dict[str, Phase
 
 @pytest.mark.timeout(300)
 async def test_quick_chaos_over_grpc_holds_every_invariant(tmp_path: Path) -> None:
-    """Orders killed mid-saga, SIGTERM under load, payments hung, the inventory link cut
-    and duplicate deliveries: each fault costs failures, the runner restarts what died,
-    interrupted sagas are finished, and every invariant and expectation holds."""
+    """Orders killed mid-saga, SIGTERM under load, payments hung, the inventory link cut,
+    payments' replies lost and duplicate deliveries: each fault costs failures, the runner
+    restarts what died, interrupted sagas are finished, charges whose replies were lost are
+    refunded, and every invariant and expectation holds."""
     result, phases = await _run(tmp_path, Plan(("grpc",), QUICK, QUICK_SETTINGS))
 
     assert result.passed, report.render(result)
@@ -49,6 +50,7 @@ async def test_quick_chaos_over_grpc_holds_every_invariant(tmp_path: Path) -> No
     assert phases["hang-payments"].failures.get("DEADLINE_EXCEEDED", 0) > 0
     assert phases["hang-payments"].recovered > 0  # compensated after SIGCONT
     assert phases["cut-inventory"].recovered > 0
+    assert phases["one-way-payments"].refunded > 0  # charged, reply lost, found by key
     assert any("duplicate deliveries" in note for note in phases["duplicates"].notes)
 
 

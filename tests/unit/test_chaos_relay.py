@@ -82,6 +82,38 @@ async def test_a_hung_link_holds_bytes_until_healed(relay: Relay) -> None:
     writer.close()
 
 
+async def test_hung_replies_let_requests_through_and_hold_the_answers(relay: Relay) -> None:
+    """One way only: the request reaches the target (its echo is produced) but the answer
+    is held until the link heals."""
+    received = asyncio.Event()
+
+    async def record(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        data = await reader.read(4)
+        received.set()
+        writer.write(data)
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(record, "127.0.0.1", 0)
+    one_way = Relay("one-way", int(server.sockets[0].getsockname()[1]))
+    await one_way.start()
+    try:
+        one_way.hang_replies()
+        reader, writer = await _connect(one_way)
+        writer.write(b"work")
+        await writer.drain()
+        await asyncio.wait_for(received.wait(), TIMEOUT_S)
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(reader.readexactly(4), 0.3)
+        one_way.heal()
+        assert await asyncio.wait_for(reader.readexactly(4), TIMEOUT_S) == b"work"
+        writer.close()
+    finally:
+        await one_way.close()
+        server.close()
+        await server.wait_closed()
+
+
 async def test_a_cut_resets_open_and_new_connections_until_healed(relay: Relay) -> None:
     """A cut resets a connection in use and every new one; after healing, it works."""
     reader, writer = await _connect(relay)
