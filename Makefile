@@ -132,7 +132,7 @@ demo: $(GEN_STAMP) ## Start both meshes and the gateway, run a short comparison,
 	$(BIN)/python -m loadtest demo
 
 .PHONY: compare
-compare: $(GEN_STAMP) $(if $(HAVE_GO),go-build) ## The standard comparison, gRPC vs REST, Python and Go services (about 7 minutes): build/loadtest/compare.{json,md,html}
+compare: $(GEN_STAMP) $(if $(HAVE_GO),go-build) ## The standard comparison, gRPC vs REST, Python and Go services (about 6 minutes): build/loadtest/compare.{json,md,html}
 	$(BIN)/python -m loadtest compare
 
 .PHONY: selfcheck

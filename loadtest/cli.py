@@ -115,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
             "cost_messages": 0,
         },
     )
-    compare = commands.add_parser("compare", help="the standard comparison (about 7 minutes)")
+    compare = commands.add_parser("compare", help="the standard comparison (about 6 minutes)")
     _add_run_options(
         compare,
         defaults={
