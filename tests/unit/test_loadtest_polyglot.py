@@ -4,6 +4,7 @@ merged and given for running meshes."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 from pathlib import Path
@@ -11,8 +12,9 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from loadtest import message_cost
 from loadtest.arms import ARMS, arms_for
-from loadtest.cli import _targets_file
+from loadtest.cli import _cost_plan, _targets_file
 from loadtest.report import merge_runs, render_markdown, render_terminal
 from loadtest.report.goals import GO_SERVICES, goal_blocks, goal_rows
 from loadtest.report.polyglot import polyglot_rows
@@ -199,3 +201,30 @@ def test_targets_file_gives_the_go_meshes_under_go(tmp_path: Path) -> None:
     assert targets.for_impl("go").grpc == {"orders": "orders-go:50055"}
     with pytest.raises(ValueError, match="no targets for the go arms"):
         Targets().for_impl("go")
+
+
+async def test_message_cost_calls_are_spread_over_workers_and_failures_counted() -> None:
+    """``count`` calls, split over the workers to the last one; a call that raises or
+    answers wrong is not answered, and the measurement goes on."""
+    made = 0
+
+    async def call() -> bool:
+        nonlocal made
+        made += 1
+        if made % 5 == 0:
+            raise RuntimeError("refused")
+        return made % 7 != 0
+
+    answered = await asyncio.wait_for(message_cost._spread(23, 4, call), timeout=5)
+    assert made == 23
+    assert answered == 23 - 4 - 3  # 5, 10, 15, 20 raised; 7, 14, 21 answered wrong
+
+
+def test_cost_messages_choose_the_three_workloads_sizes() -> None:
+    """--cost-messages N: N stream messages and a fifth as many unary and REST calls;
+    0 skips the measurement."""
+    assert _cost_plan(0) is None
+    plan = _cost_plan(20_000)
+    assert plan is not None
+    counts = [plan.count(w) for w in message_cost.WORKLOADS]
+    assert counts == [20_000, 4_000, 4_000]
