@@ -6,6 +6,10 @@ phase's load starts, and healed after ``hold_s`` (or, for a process that was kil
 told to stop, once the runner has restarted it and it is SERVING again). Faults on orders
 itself slow the orders → payments link around the injection, so that sagas are caught
 mid-way (reserved, charging) rather than between two orders.
+
+Cases of docs/RELIABILITY.md they hold: a service killed under load and restarted (R-E38),
+the only replica gone or cut off failing fast (R-E41), latency, a cut and a one-way
+partition through the relay (R-E43), the event log through crashes (R-G53).
 """
 
 from __future__ import annotations
@@ -52,7 +56,8 @@ class Fault:
     all_settle: bool = False
     """Expect every operation to be answered by the business (confirmed or declined)."""
     settle_before_signal: bool = False
-    """Expect every operation sent before the signal to be answered by the business."""
+    """Expect every operation sent before the signal to be answered by the business (its
+    calls get the drain's budget, delay + grace, as deadline)."""
 
     @property
     def restarts(self) -> bool:

@@ -28,7 +28,10 @@ from runner.restarts import RestartPolicy
 HOST = "127.0.0.1"
 RECOVERY_INTERVAL_S = 1.0
 """Orders' saga sweep: often enough that a phase waits seconds, not the default 5 s."""
-RESTART_POLICY = RestartPolicy(max_restarts=5, window_s=60.0, max_backoff_s=4.0)
+RESTART_POLICY = RestartPolicy(max_restarts=3, window_s=10.0, max_backoff_s=4.0)
+"""A short window, so each phase's restart waits the first backoff (0.5 s) rather than
+one doubled by the phases before it; three restarts of one process within 10 s still
+give up, as a crash loop should."""
 START_TIMEOUT_S = 60.0
 DRAIN_DELAY_S, GRACE_S = 0.5, 5.0
 STATEFUL = ("inventory", "payments", "orders")

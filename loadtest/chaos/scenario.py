@@ -26,7 +26,7 @@ from loadtest.chaos.books import TERMINAL_EVENTS, TERMINAL_STATES, Books, Event,
 from loadtest.chaos.checkout import CONFIRMED, DECLINED_CARD, GOOD_CARD, SETTLED, Checkout
 from loadtest.chaos.faults import MID_SAGA_DELAY_S, SLOW_DELAY_S, Fault, Kind
 from loadtest.chaos.invariants import Snapshot, Violation, check
-from loadtest.chaos.mesh import ChaosMesh
+from loadtest.chaos.mesh import DRAIN_DELAY_S, GRACE_S, ChaosMesh
 from loadtest.histogram import Latency
 from loadtest.schedule import Outcome, Window, run_open
 
@@ -151,6 +151,12 @@ class Phase:
         self._in_flight = 0
         self._busy = asyncio.Event()
         self._sentinels = itertools.count()
+        self._deadline_s = self.settings.deadline_s
+        if fault.settle_before_signal:
+            # What is judged is the drain: each call gets the drain's own budget, so one
+            # that fails failed because of the drain, not because a busy machine made a
+            # checkout slower than the run's deadline.
+            self._deadline_s = max(self._deadline_s, DRAIN_DELAY_S + GRACE_S)
 
     async def run_phase(self) -> PhaseResult:
         began = time.monotonic()
@@ -198,7 +204,7 @@ class Phase:
         self._in_flight += 1
         self._busy.set()
         try:
-            answer = await self.run.checkout.place(key, items, card, settings.deadline_s)
+            answer = await self.run.checkout.place(key, items, card, self._deadline_s)
             attempt.outcome, attempt.order_id = answer.outcome, answer.order_id
         except asyncio.CancelledError:
             attempt.outcome = "unfinished"
@@ -401,7 +407,8 @@ class Phase:
         if fault.settle_before_signal and inject is not None:
             before = [a for a in first if a.sent < inject and a.outcome not in SETTLED]
             if before:
-                result.unmet.append(f"{len(before)} calls sent before the signal failed")
+                how = ", ".join(f"{n} {o}" for o, n in Counter(a.outcome for a in before).items())
+                result.unmet.append(f"{len(before)} calls sent before the signal failed: {how}")
             else:
                 sent = sum(a.sent < inject for a in first)
                 result.notes.append(f"all {sent} calls sent before the signal succeeded")
