@@ -14,6 +14,9 @@ the load test, over gRPC or as the REST/JSON baseline::
 Python modules::
 
     async with LocalMesh(load_manifest(path), data_dir=tmp, impl="go") as mesh: ...
+
+A process that exits on its own is restarted as ``restart_policy`` says (``RestartPolicy``;
+``NO_RESTARTS`` turns it off); ``wait_for_exit`` returns when the mesh gives up on one.
 """
 
 from runner.group import MeshGroup
@@ -21,16 +24,20 @@ from runner.impls import ImplementationError
 from runner.outcomes import ServiceExit, ServiceFailed, StopReport
 from runner.plan import GRPC, REST, TransportError, process_name
 from runner.preflight import PortsInUse, PreflightError
+from runner.restarts import DEFAULT_RESTART_POLICY, NO_RESTARTS, RestartPolicy
 from runner.supervisor import LocalMesh
 
 __all__ = [
+    "DEFAULT_RESTART_POLICY",
     "GRPC",
+    "NO_RESTARTS",
     "REST",
     "ImplementationError",
     "LocalMesh",
     "MeshGroup",
     "PortsInUse",
     "PreflightError",
+    "RestartPolicy",
     "ServiceExit",
     "ServiceFailed",
     "StopReport",

@@ -22,8 +22,7 @@ from loadtest.chaos.relay import Relay
 from loadtest.local import load_manifest_with_variants
 from meshkit.env import dependency_env_name
 from meshkit.manifest import GO, load_manifest
-from runner import GRPC, REST, LocalMesh, process_name
-from runner.restarts import RestartPolicy
+from runner import GRPC, REST, LocalMesh, RestartPolicy, process_name
 
 HOST = "127.0.0.1"
 RECOVERY_INTERVAL_S = 1.0

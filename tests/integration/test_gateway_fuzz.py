@@ -43,6 +43,7 @@ FUZZED = {
     "POST /v1/orders/{order_id}:cancel",
     "POST /v1/charges/{charge_id}:refund",
     "GET /v1/charges/{charge_id}",
+    "GET /v1/reservations/{reservation_key}",
 }
 """Every routed operation but the excluded ones: public and admin, never internal."""
 
