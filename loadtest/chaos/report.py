@@ -8,7 +8,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from loadtest.chaos.scenario import PhaseResult
+from loadtest.chaos.figures import PhaseResult
 from loadtest.chaos.suite import ChaosReport, VariantResult
 
 HEADER = (

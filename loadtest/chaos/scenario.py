@@ -17,7 +17,7 @@ import contextlib
 import itertools
 import signal
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -25,9 +25,9 @@ from typing import TypeVar
 from loadtest.chaos.books import TERMINAL_EVENTS, TERMINAL_STATES, Books, Event, OrderView
 from loadtest.chaos.checkout import CONFIRMED, DECLINED_CARD, GOOD_CARD, SETTLED, Checkout
 from loadtest.chaos.faults import MID_SAGA_DELAY_S, SLOW_DELAY_S, Fault, Kind
-from loadtest.chaos.invariants import Snapshot, Violation, check
+from loadtest.chaos.figures import Attempt, PhaseResult, Timeline, measure, recovered
+from loadtest.chaos.invariants import Snapshot, check
 from loadtest.chaos.mesh import DRAIN_DELAY_S, GRACE_S, ChaosMesh
-from loadtest.histogram import Latency
 from loadtest.schedule import Outcome, Window, run_open
 
 T = TypeVar("T")
@@ -59,23 +59,6 @@ class Settings:
 
 
 @dataclass
-class Attempt:
-    """One delivery of one PlaceOrder."""
-
-    key: str
-    number: int
-    """The operation's number in the phase; -1 for a sentinel."""
-    copy: int
-    """0 for the load's first delivery; duplicates and retries count up."""
-    intended: float
-    sent: float
-    ended: float = 0.0
-    ended_wall: float = 0.0
-    outcome: str = "unfinished"
-    order_id: str = ""
-
-
-@dataclass
 class Run:
     """What phases of one variant share: the run's id, the seeded stock, the log read so
     far and which keys created which orders."""
@@ -88,42 +71,6 @@ class Run:
     last_sequence: int = 0
     created: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     baseline_p99_ms: float = 0.0
-
-
-@dataclass
-class PhaseResult:
-    fault: str
-    what: str
-    operations: int = 0
-    confirmed: int = 0
-    declined: int = 0
-    failures: dict[str, int] = field(default_factory=dict)
-    recovered: int = 0
-    """Orders finished after their caller's answer: by a restart, the sweep or a retry."""
-    refunded: int = 0
-    """Charges of the phase's orders that were captured, then refunded by compensation."""
-    violations: list[Violation] = field(default_factory=list)
-    unmet: list[str] = field(default_factory=list)
-    """Expectations of this fault that did not hold."""
-    notes: list[str] = field(default_factory=list)
-    p50_ms: float = 0.0
-    p99_ms: float = 0.0
-    """Over the operations intended while the fault lasted (without a fault: from pre_s
-    for hold_s, where a fault would have been)."""
-    p99_vs_baseline: float = 0.0
-    seconds: float = 0.0
-    not_run: str = ""
-
-    @property
-    def passed(self) -> bool:
-        return not self.not_run and not self.violations and not self.unmet
-
-
-@dataclass
-class _Timeline:
-    inject: float | None = None
-    heal: float | None = None
-    in_flight: int = 0
 
 
 def skus(pool: Sequence[str], number: int, items: int) -> list[str]:
@@ -165,7 +112,7 @@ class Phase:
         window = Window(
             duration_s=settings.pre_s + settings.hold_s + settings.post_s, drain_s=settings.drain_s
         )
-        timeline = _Timeline()
+        timeline = Timeline()
         injecting = asyncio.create_task(self._inject(start, timeline))
         try:
             await run_open(self._operation(start), settings.rate_per_s, window)
@@ -234,7 +181,7 @@ class Phase:
 
     # the fault -----------------------------------------------------------------------
 
-    async def _inject(self, start: float, timeline: _Timeline) -> None:
+    async def _inject(self, start: float, timeline: Timeline) -> None:
         fault, settings, mesh = self.fault, self.settings, self.mesh
         if fault.kind is Kind.NONE:
             return
@@ -253,7 +200,7 @@ class Phase:
             for relay in mesh.relays.values():
                 relay.heal()
 
-    async def _hit(self, timeline: _Timeline) -> None:
+    async def _hit(self, timeline: Timeline) -> None:
         fault, mesh, hold = self.fault, self.mesh, self.settings.hold_s
         target = fault.target
         if fault.restarts:
@@ -377,67 +324,16 @@ class Phase:
 
     # the figures ---------------------------------------------------------------------
 
-    def _measure(self, timeline: _Timeline) -> None:
-        result, fault = self.result, self.fault
-        first = [a for a in self.attempts if a.copy == 0 and a.number >= 0]
-        result.operations = len(first)
-        outcomes = Counter(a.outcome for a in first)
-        result.confirmed = outcomes.pop(CONFIRMED, 0)
-        result.declined = outcomes.pop("declined", 0)
-        result.failures = dict(outcomes.most_common())
-        extra = sum(1 for a in self.attempts if a.copy > 0)
-        if extra:
-            result.notes.append(f"{extra} duplicate deliveries")
-        inject, heal = timeline.inject, timeline.heal
-        # Without a fault, the window a fault would have had: past the phase's first
-        # seconds, which on a freshly started mesh include its warm-up.
-        low, high = (inject, heal or inject) if inject is not None else self._quiet_window()
-        during = Latency()
-        for attempt in first:
-            if low <= attempt.intended <= high:
-                during.record_s(attempt.ended - attempt.intended)
-        summary = during.summary()
-        result.p50_ms, result.p99_ms = summary.p50, summary.p99
-        if fault.kind is Kind.NONE:
-            self.run.baseline_p99_ms = summary.p99
+    def _measure(self, timeline: Timeline) -> None:
+        result, settings = self.result, self.settings
+        first = next((a.intended for a in self.attempts if a.number == 0), 0.0)
+        quiet = (first + settings.pre_s, first + settings.pre_s + settings.hold_s)
+        measure(result, self.fault, self.attempts, timeline, quiet)
+        if self.fault.kind is Kind.NONE:
+            self.run.baseline_p99_ms = result.p99_ms
         if self.run.baseline_p99_ms:
-            result.p99_vs_baseline = summary.p99 / self.run.baseline_p99_ms
-        if fault.all_settle and (failed := sum(outcomes.values())):
-            result.unmet.append(f"{failed} operations failed under a fault that should only slow")
-        if fault.settle_before_signal and inject is not None:
-            before = [a for a in first if a.sent < inject and a.outcome not in SETTLED]
-            if before:
-                how = ", ".join(f"{n} {o}" for o, n in Counter(a.outcome for a in before).items())
-                result.unmet.append(f"{len(before)} calls sent before the signal failed: {how}")
-            else:
-                sent = sum(a.sent < inject for a in first)
-                result.notes.append(f"all {sent} calls sent before the signal succeeded")
-        result.recovered = self._recovered()
-        failed_at = [a.ended for a in first if a.outcome not in SETTLED]
-        if failed_at and inject is not None:
-            note = f"failing until {max(failed_at) - inject:.1f}s after the injection"
-            if heal is not None and not fault.restarts:
-                note += f" ({max(0.0, max(failed_at) - heal):.1f}s after the heal)"
-            result.notes.append(note)
-
-    def _quiet_window(self) -> tuple[float, float]:
-        intended = [a.intended for a in self.attempts if a.number == 0]
-        start = intended[0] if intended else 0.0
-        return start + self.settings.pre_s, start + self.settings.pre_s + self.settings.hold_s
-
-    def _recovered(self) -> int:
-        """Orders whose terminal event came after their first delivery's answer."""
-        answered = {a.key: a.ended_wall for a in self.attempts if a.copy == 0}
-        key_of = {oid: key for key, oids in self.run.created.items() for oid in oids}
-        finished: dict[str, float] = {}
-        for event in self.events:
-            if event.type in TERMINAL_EVENTS:
-                finished[event.order_id] = event.time.timestamp()
-        return sum(
-            1
-            for order_id, at in finished.items()
-            if (key := key_of.get(order_id)) in answered and at > answered[key]
-        )
+            result.p99_vs_baseline = result.p99_ms / self.run.baseline_p99_ms
+        result.recovered = recovered(self.attempts, self.events, self.run.created)
 
 
 class SentinelFailed(RuntimeError):

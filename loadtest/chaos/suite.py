@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import TextIO
 
 from loadtest.chaos.faults import CATALOGUE, SMALL, Fault
+from loadtest.chaos.figures import PhaseResult
 from loadtest.chaos.mesh import VARIANTS, ChaosMesh, Variant, cannot_run, chaos_mesh
-from loadtest.chaos.scenario import Phase, PhaseResult, Run, Settings
+from loadtest.chaos.scenario import Phase, Run, Settings
 from loadtest.operations import ACTIVE_PRODUCTS
 from runner import PreflightError, ServiceFailed
 

@@ -18,8 +18,8 @@ import pytest
 from loadtest.chaos import report
 from loadtest.chaos.cli import QUICK_SETTINGS
 from loadtest.chaos.faults import QUICK
+from loadtest.chaos.figures import PhaseResult
 from loadtest.chaos.invariants import NOTHING_HELD_FOR_FAILED
-from loadtest.chaos.scenario import PhaseResult
 from loadtest.chaos.suite import ChaosReport, Plan, run_suite
 
 pytestmark = pytest.mark.slow

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from loadtest.chaos import report
 from loadtest.chaos.faults import CATALOGUE, QUICK, SMALL, Kind
+from loadtest.chaos.figures import PhaseResult
 from loadtest.chaos.invariants import NOTHING_HELD_FOR_FAILED, Violation
-from loadtest.chaos.scenario import PhaseResult, skus
+from loadtest.chaos.scenario import skus
 from loadtest.chaos.suite import ChaosReport, VariantResult
 
 MACHINE = {"cpus": "2", "platform": "Linux", "python": "3.11"}
