@@ -66,10 +66,17 @@ def read_state(path: Path) -> dict[str, ProcessState]:
         return {}
 
 
-def remove_state(path: Path) -> None:
-    """Removes the state file, if it is there."""
-    with contextlib.suppress(FileNotFoundError):
-        path.unlink()
+def remove_state(path: Path, runner_pid: int | None = None) -> None:
+    """Removes the state file if this runner (or ``runner_pid``) wrote it: a second
+    ``run`` that stops at the port check must not take the first one's file away."""
+    owner = os.getpid() if runner_pid is None else runner_pid
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    if isinstance(document, dict) and document.get("runner_pid") == owner:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
 
 
 def _running(pid: int) -> bool:

@@ -61,6 +61,16 @@ def test_state_file_round_trips_while_its_runner_runs(tmp_path: Path) -> None:
     assert read_state(path) == {}
 
 
+def test_a_runner_never_removes_another_runners_state_file(tmp_path: Path) -> None:
+    """A second run that stops at the port check leaves the running mesh's file alone."""
+    path = tmp_path / "state.json"
+    write_state(path, {"catalog": ProcessState(11, 1)}, runner_pid=os.getppid())
+    remove_state(path)
+    assert path.exists()
+    remove_state(path, runner_pid=os.getppid())
+    assert not path.exists()
+
+
 @pytest.mark.parametrize(
     "text",
     [
