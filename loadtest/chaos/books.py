@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 from urllib.parse import quote
 
 import aiohttp
@@ -22,6 +22,8 @@ import grpc
 from shopmesh.inventory.v1 import inventory_pb2, inventory_pb2_grpc
 from shopmesh.orders.v1 import orders_pb2, orders_pb2_grpc
 from shopmesh.payments.v1 import payments_pb2, payments_pb2_grpc
+
+T = TypeVar("T")
 
 READ_TIMEOUT_S = 10.0
 EVENT_PAGE = 1000
@@ -99,6 +101,16 @@ class Books(Protocol):
     async def close(self) -> None: ...
 
 
+async def _unless_not_found(call: Awaitable[T]) -> T | None:
+    """The reply of a read, or None when the service says NOT_FOUND."""
+    try:
+        return await call
+    except grpc.aio.AioRpcError as exc:
+        if exc.code() == grpc.StatusCode.NOT_FOUND:
+            return None
+        raise
+
+
 def _name(enum: Any, value: int, prefix: str) -> str:
     return str(enum.Name(value)).removeprefix(prefix)
 
@@ -132,24 +144,20 @@ class GrpcBooks:
 
     async def reservation(self, key: str) -> ReservationView | None:
         request = inventory_pb2.GetReservationRequest(reservation_key=key)
-        try:
-            reply = await self._inventory.GetReservation(request, timeout=READ_TIMEOUT_S)
-        except grpc.aio.AioRpcError as exc:
-            if exc.code() == grpc.StatusCode.NOT_FOUND:
-                return None
-            raise
+        reply = await _unless_not_found(
+            self._inventory.GetReservation(request, timeout=READ_TIMEOUT_S)
+        )
+        if reply is None:
+            return None
         found = reply.reservation
         state = _name(inventory_pb2.ReservationState, found.state, "RESERVATION_STATE_")
         return ReservationView(found.reservation_key, found.sku, found.quantity, state)
 
     async def charge(self, idempotency_key: str) -> ChargeView | None:
         request = payments_pb2.GetChargeRequest(idempotency_key=idempotency_key)
-        try:
-            reply = await self._payments.GetCharge(request, timeout=READ_TIMEOUT_S)
-        except grpc.aio.AioRpcError as exc:
-            if exc.code() == grpc.StatusCode.NOT_FOUND:
-                return None
-            raise
+        reply = await _unless_not_found(self._payments.GetCharge(request, timeout=READ_TIMEOUT_S))
+        if reply is None:
+            return None
         found = reply.charge
         state = _name(payments_pb2.ChargeState, found.state, "CHARGE_STATE_")
         return ChargeView(found.charge_id, state, found.reference)
